@@ -1,0 +1,6 @@
+#pragma once
+// The whole goro API.
+#include "goro/panic.h"
+#include "goro/registry.h"
+#include "goro/report.h"
+#include "goro/runtime.h"

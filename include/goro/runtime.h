@@ -1,0 +1,130 @@
+#pragma once
+// The goro runtime: goroutines on an M:N work-stealing scheduler (Go's G-M-P model).
+//
+// Guarantees:
+//  - goro::run(fn) starts the runtime, runs fn as goroutine 1 and returns its result when it
+//    returns, like Go's main. Goroutines still alive at that point are abandoned as Go
+//    abandons them at exit: they never run again and their stacks are freed without
+//    unwinding (destructors of their locals do not run; a goroutine that has not started yet
+//    has its function object destroyed). Goroutines executing on a thread at that moment
+//    (there is no preemption of C++ code) are abandoned at their next scheduling point, and
+//    run() waits for that; a goroutine inside blocking() is abandoned when its call returns.
+//  - go(fn) happens before fn starts (Go's memory model): everything the caller wrote is
+//    visible to the new goroutine.
+//  - Functions marked "goroutine only" throw std::logic_error when called outside a
+//    goroutine: a clear error instead of a crash.
+//  - Only one run() may be active in a process at a time; it can be started again after it
+//    returns.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "goro/detail/task.h"
+
+namespace goro {
+
+// Runtime configuration. Zero means "default" for every field; environment variables
+// (documented in docs/configuration.md) override the defaults, options override both.
+struct options {
+  // Number of processors (Go's GOMAXPROCS). Default: GORO_MAXPROCS, else hardware threads.
+  int procs = 0;
+  // Size of each goroutine stack in bytes, rounded up to pages. Default: GORO_STACK_SIZE,
+  // else 256 KiB. Stacks are reserved, not committed: untouched pages cost no memory.
+  std::size_t stack_size = 0;
+  // Report a goroutine that runs this long without a scheduling point. Default:
+  // GORO_LONGRUN_MS, else 100 ms. A negative value disables the report.
+  std::chrono::milliseconds long_running_threshold{0};
+};
+
+namespace detail {
+struct run_state;
+void run_main(const options& opts, routine main);
+void spawn(routine r);
+[[gnu::noinline]] void spawn_from_pc(routine r, const void* pc);
+}  // namespace detail
+
+// Starts the runtime, runs fn() as goroutine 1 and returns what it returns. Blocks the
+// calling thread, which must not be a goroutine. See the file comment for what happens to
+// goroutines still alive when fn returns.
+template <class F>
+auto run(const options& opts, F&& fn) -> std::invoke_result_t<F&> {
+  using R = std::invoke_result_t<F&>;
+  if constexpr (std::is_void_v<R>) {
+    detail::run_main(opts, [&fn] { fn(); });
+  } else {
+    std::optional<R> result;
+    detail::run_main(opts, [&fn, &result] { result.emplace(fn()); });
+    return std::move(*result);
+  }
+}
+template <class F>
+auto run(F&& fn) -> std::invoke_result_t<F&> {
+  return run(options{}, std::forward<F>(fn));
+}
+
+// Starts a goroutine running fn(). Goroutine only... or not: go() may also be called from a
+// blocking() call. The creation site (file:line of this call) is recorded for diagnostics.
+inline void go(detail::routine fn) { detail::spawn(fn); }
+
+// Starts a goroutine running fn(args...), with the arguments decay-copied (moved from
+// rvalues) like std::thread's. The creation site is recorded as a code address.
+template <class F, class A0, class... A>
+[[gnu::always_inline]] inline void go(F&& fn, A0&& a0, A&&... rest) {
+  auto bound = [f = std::forward<F>(fn),
+                args = std::make_tuple(std::forward<A0>(a0), std::forward<A>(rest)...)]() mutable {
+    std::apply(f, std::move(args));
+  };
+  detail::spawn_from_pc(detail::routine(bound), __builtin_return_address(0));
+}
+
+// Gives up the processor so other runnable goroutines run; returns later. Goroutine only.
+void yield();
+
+// Parks the goroutine (never the thread) for at least d. Goroutine only. d <= 0 yields.
+void sleep(std::chrono::nanoseconds d);
+template <class Rep, class Period>
+void sleep(std::chrono::duration<Rep, Period> d) {
+  sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+}
+// Parks until the steady clock reaches t. Goroutine only.
+void sleep_until(std::chrono::steady_clock::time_point t);
+
+// Runs fn() on the calling goroutine's thread while that thread gives its processor to other
+// goroutines if the call takes long (Go's system-call hand-off): use it around anything that
+// blocks the OS thread (file I/O, a blocking C library call). fn must not park the goroutine
+// (no channel, mutex or sleep inside); doing so is a fatal error. Goroutine only.
+template <class F>
+auto blocking(F&& fn) -> std::invoke_result_t<F&>;
+
+namespace detail {
+void blocking_enter();
+void blocking_exit();
+}  // namespace detail
+
+template <class F>
+auto blocking(F&& fn) -> std::invoke_result_t<F&> {
+  struct exit_guard {
+    ~exit_guard() { detail::blocking_exit(); }
+  };
+  detail::blocking_enter();
+  exit_guard guard;
+  return fn();
+}
+
+namespace this_goroutine {
+// The running goroutine's id: 1 for the goroutine running run()'s function, then counting
+// up as in Go. 0 when called outside a goroutine.
+std::uint64_t id();
+}  // namespace this_goroutine
+
+// Number of goroutines that exist now (Go's runtime.NumGoroutine). 0 outside run().
+std::size_t num_goroutine();
+// Number of processors of the running runtime (Go's GOMAXPROCS). 0 outside run().
+int procs();
+
+}  // namespace goro

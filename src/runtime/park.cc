@@ -1,0 +1,189 @@
+// Goroutine-side scheduling: park/ready, yield, sleep and blocking().
+
+#include "runtime/park.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "goro/runtime.h"
+#include "runtime/clock.h"
+#include "runtime/sched.h"
+
+namespace goro::detail {
+
+g* current_g() {
+  m* mp = current_m();
+  return mp != nullptr ? mp->curg.get() : nullptr;
+}
+
+g* require_g(const char* what) {
+  g* gp = current_g();
+  if (gp == nullptr) {
+    throw std::logic_error(std::string(what) +
+                           ": must be called on a goroutine (inside goro::run), not on a plain thread");
+  }
+  return gp;
+}
+
+namespace {
+
+// Switches to the scheduler context with `action`; returns when the goroutine runs again,
+// possibly on another thread.
+void switch_to_scheduler(g* gp, post_action action) {
+  m* mp = current_m();
+  if (mp->pp.get() == nullptr) {
+    fatal("a goroutine tried to park, yield or sleep inside goro::blocking(); blocking() must "
+          "only wrap calls that block the thread, not goroutine operations");
+  }
+  mp->action.set(action);
+  arch::switch_to(gp->ctx, mp->g0);
+}
+
+}  // namespace
+
+void park(unlock_fn unlock, void* arg, wait_reason reason, const void* obj) {
+  g* gp = require_g("goro: blocking operation");
+  gp->reason.set(reason);
+  gp->wait_obj.set(obj);
+  gp->wait_since.set(coarse_now());
+  m* mp = current_m();
+  mp->unlockf.set(unlock);
+  mp->unlockarg.set(arg);
+  switch_to_scheduler(gp, post_action::park);
+  arch::hb_acquire(gp);
+  gp->reason.set(wait_reason::none);
+  gp->wait_obj.set(nullptr);
+  gp->wait_since.set(0);
+}
+
+void ready(g* gp) {
+  arch::hb_release(gp);
+  set_state(gp, g_state::waiting, g_state::runnable);
+  m* mp = current_m();
+  p* pp = mp != nullptr ? mp->pp.get() : nullptr;
+  if (pp != nullptr) {
+    runqput(pp, gp, true);
+  } else {
+    globrunqput(gp);
+  }
+  wakep();
+}
+
+}  // namespace goro::detail
+
+namespace goro {
+
+using namespace detail;
+
+void yield() {
+  g* gp = require_g("goro::yield");
+  switch_to_scheduler(gp, post_action::yield);
+}
+
+namespace {
+
+void sleep_fire(timer* t, std::int64_t) { ready(static_cast<g*>(t->arg)); }
+
+bool sleep_arm(g* gp, void*) {
+  // Runs on the scheduler stack after the goroutine is parked, so the timer cannot fire
+  // before the goroutine is fully switched out.
+  timer_add(&gp->sleep_timer, gp->sleep_timer.when);
+  return true;
+}
+
+void sleep_ns_until(std::int64_t when) {
+  g* gp = require_g("goro::sleep");
+  if (when <= clock_now()) {
+    yield();
+    return;
+  }
+  gp->sleep_timer.when = when;
+  gp->sleep_timer.fire = &sleep_fire;
+  gp->sleep_timer.arg = gp;
+  park(&sleep_arm, nullptr, wait_reason::sleep, nullptr);
+}
+
+}  // namespace
+
+void sleep(std::chrono::nanoseconds d) {
+  require_g("goro::sleep");
+  if (d.count() <= 0) {
+    yield();
+    return;
+  }
+  sleep_ns_until(clock_now() + d.count());
+}
+
+void sleep_until(std::chrono::steady_clock::time_point t) {
+  require_g("goro::sleep_until");
+  auto d = t - std::chrono::steady_clock::now();
+  sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+}
+
+namespace detail {
+
+void blocking_enter() {
+  g* gp = require_g("goro::blocking");
+  m* mp = current_m();
+  p* pp = mp->pp.get();
+  if (pp == nullptr) fatal("goro::blocking() called inside goro::blocking()");
+  gp->wait_since.set(coarse_now());
+  set_state(gp, g_state::running, g_state::syscall);
+  pp->syscalltick.store(pp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  mp->oldp = pp;
+  mp->pp.set(nullptr);
+  // From here sysmon may take the P (syscall -> idle) and give it to another M.
+  pp->status.store(p_status::syscall, std::memory_order_release);
+}
+
+void blocking_exit() {
+  m* mp = current_m();  // the same thread as blocking_enter: nothing switched in between
+  g* gp = mp->curg.get();
+  p* pp = mp->oldp;
+  mp->oldp = nullptr;
+  gp->wait_since.set(0);
+  p_status expect = p_status::syscall;
+  if (pp->status.compare_exchange_strong(expect, p_status::running, std::memory_order_acq_rel)) {
+    mp->pp.set(pp);
+    set_state(gp, g_state::syscall, g_state::running);
+    return;
+  }
+  // Sysmon handed our P to another M. Take any idle P, or queue the goroutine and let
+  // this M sleep.
+  p* np = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(g_sched->lock);
+    if (!g_sched->shutdown.load(std::memory_order_relaxed)) np = pidleget();
+  }
+  if (np != nullptr) {
+    np->owner.set(mp);
+    np->status.store(p_status::running, std::memory_order_release);
+    mp->pp.set(np);
+    set_state(gp, g_state::syscall, g_state::running);
+    return;
+  }
+  mp->action.set(post_action::syscall_no_p);
+  arch::switch_to(gp->ctx, mp->g0);
+  arch::hb_acquire(gp);
+}
+
+}  // namespace detail
+
+namespace this_goroutine {
+std::uint64_t id() {
+  g* gp = current_g();
+  return gp != nullptr ? gp->id : 0;
+}
+}  // namespace this_goroutine
+
+std::size_t num_goroutine() {
+  sched_t* s = g_sched;
+  return s != nullptr ? static_cast<std::size_t>(s->ngoroutines.load(std::memory_order_relaxed)) : 0;
+}
+
+int procs() {
+  sched_t* s = g_sched;
+  return s != nullptr ? s->nprocs : 0;
+}
+
+}  // namespace goro

@@ -1,0 +1,119 @@
+// goro::run(): bringing the runtime up, running goroutine 1, and tearing it all down.
+
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "goro/runtime.h"
+#include "runtime/fatal.h"
+#include "runtime/sched.h"
+#include "runtime/stack.h"
+
+namespace goro::detail {
+
+namespace {
+
+constexpr std::size_t kDefaultStackSize = 256 * 1024;
+constexpr std::int64_t kDefaultLongRunMs = 100;
+
+long env_long(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  long x = std::strtol(v, &end, 10);
+  if (end == v || *end != '\0') {
+    throw std::invalid_argument(std::string("goro::run: environment variable ") + name + "=\"" + v +
+                                "\" is not an integer");
+  }
+  return x;
+}
+
+std::mutex g_run_lock;  // one run() at a time
+
+void shutdown_all() {
+  sched_t* s = g_sched;
+  // After this store no M parks again (stopm() checks it under sched.lock) and no new M is
+  // started. M's running goroutines exit at their next scheduling point; M's inside
+  // blocking() when their call returns.
+  s->shutdown.store(true, std::memory_order_release);
+  std::size_t joined = 0;
+  for (;;) {
+    std::vector<m*> ms;
+    {
+      std::lock_guard<std::mutex> lk(s->lock);
+      while (m* mp = s->midle) {
+        s->midle = mp->link;
+        mp->nextp = nullptr;
+        mp->park.wakeup();
+      }
+      ms = s->allm;
+    }
+    s->poll.wake();
+    if (joined == ms.size()) break;
+    for (std::size_t i = joined; i < ms.size(); i++) ms[i]->thread.join();
+    joined = ms.size();
+  }
+}
+
+}  // namespace
+
+void run_main(const options& opts, routine main) {
+  std::unique_lock<std::mutex> run_lk(g_run_lock, std::try_to_lock);
+  if (!run_lk.owns_lock() || g_sched != nullptr) {
+    throw std::logic_error("goro::run: the runtime is already running (run() cannot be nested or run twice at once)");
+  }
+  if (current_g() != nullptr) throw std::logic_error("goro::run: called on a goroutine");
+
+  int nprocs = opts.procs;
+  if (nprocs <= 0) nprocs = static_cast<int>(env_long("GORO_MAXPROCS", 0));
+  if (nprocs <= 0) nprocs = static_cast<int>(std::thread::hardware_concurrency());
+  if (nprocs <= 0) nprocs = 1;
+  if (nprocs > 1024) throw std::invalid_argument("goro::run: at most 1024 processors");
+  std::size_t stack_size = opts.stack_size;
+  if (stack_size == 0) stack_size = static_cast<std::size_t>(env_long("GORO_STACK_SIZE", kDefaultStackSize));
+  if (stack_size < 16 * 1024) throw std::invalid_argument("goro::run: stack size below 16 KiB");
+  std::int64_t longrun_ms = opts.long_running_threshold.count();
+  if (longrun_ms == 0) longrun_ms = env_long("GORO_LONGRUN_MS", kDefaultLongRunMs);
+
+  auto* s = new sched_t;
+  g_sched = s;
+  s->nprocs = nprocs;
+  s->stack_size = stack_size;
+  s->longrun_ns = longrun_ms > 0 ? longrun_ms * 1'000'000 : 0;
+  stack_pool_init(stack_size);
+  registry_init(nprocs + 1);
+  gstore_init();
+  install_fault_handler();
+  for (int i = 0; i < nprocs; i++) {
+    auto* pp = new p;
+    pp->id = i;
+    s->allp.push_back(pp);
+  }
+  {
+    std::lock_guard<std::mutex> lk(s->lock);
+    for (int i = nprocs - 1; i >= 0; i--) pidleput(s->allp[static_cast<std::size_t>(i)]);
+  }
+
+  spawn(main);  // goroutine 1, on the global queue
+  sysmon_start();
+  startm(nullptr, false);
+
+  while (!s->main_done.load(std::memory_order_acquire)) s->main_done.wait(false, std::memory_order_acquire);
+
+  shutdown_all();
+  sysmon_stop();
+  for (m* mp : s->allm) delete mp;
+  gstore_destroy();
+  for (p* pp : s->allp) {
+    for (stack& st : pp->stack_cache) stack_free(st);
+    delete pp;
+  }
+  registry_destroy();
+  stack_pool_destroy();
+  g_sched = nullptr;
+  delete s;
+}
+
+}  // namespace goro::detail

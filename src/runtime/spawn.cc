@@ -1,0 +1,165 @@
+// Creating and finishing goroutines: go(), the first frame of every goroutine, and the
+// recycling of g structures.
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "goro/runtime.h"
+#include "runtime/fatal.h"
+#include "runtime/sched.h"
+
+namespace goro::detail {
+
+namespace {
+
+constexpr int kLocalGfreeMax = 64;
+constexpr std::uint64_t kGoidBatch = 16;
+
+// Recycled g's beyond the per-P caches, and every g ever allocated (freed at shutdown).
+struct g_store {
+  spinlock lock;
+  g* free = nullptr;
+  int nfree = 0;
+  std::vector<g*> all;
+};
+g_store* g_gstore = nullptr;
+
+g* gfree_get(p* pp) {
+  if (pp != nullptr && pp->gfree == nullptr && g_gstore->nfree > 0) {
+    std::lock_guard<spinlock> lk(g_gstore->lock);
+    while (g_gstore->free != nullptr && pp->ngfree < kLocalGfreeMax / 2) {
+      g* gp = g_gstore->free;
+      g_gstore->free = gp->schedlink;
+      g_gstore->nfree--;
+      gp->schedlink = pp->gfree;
+      pp->gfree = gp;
+      pp->ngfree++;
+    }
+  }
+  if (pp != nullptr && pp->gfree != nullptr) {
+    g* gp = pp->gfree;
+    pp->gfree = gp->schedlink;
+    pp->ngfree--;
+    gp->schedlink = nullptr;
+    return gp;
+  }
+  auto* gp = new g;
+  std::lock_guard<spinlock> lk(g_gstore->lock);
+  g_gstore->all.push_back(gp);
+  return gp;
+}
+
+std::uint64_t new_goid(p* pp) {
+  if (pp == nullptr) return g_sched->goid_gen.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (pp->goid_next == pp->goid_end) {
+    pp->goid_next = g_sched->goid_gen.fetch_add(kGoidBatch, std::memory_order_relaxed) + 1;
+    pp->goid_end = pp->goid_next + kGoidBatch;
+  }
+  return pp->goid_next++;
+}
+
+[[noreturn]] void goexit(g* gp) {
+  m* mp = current_m();
+  mp->action.set(post_action::exit);
+  arch::switch_final(gp->ctx, mp->g0);
+}
+
+void spawn_impl(routine& r) {
+  sched_t* s = g_sched;
+  if (s == nullptr) throw std::logic_error("goro::go: the runtime is not running (call it inside goro::run)");
+  m* mp = current_m();
+  p* pp = mp != nullptr ? mp->pp.get() : nullptr;
+  g* parent = mp != nullptr ? mp->curg.get() : nullptr;
+  g* gp = gfree_get(pp);
+  try {
+    r.place_into(gp->task);
+  } catch (...) {
+    gfree_put(pp, gp);
+    throw;
+  }
+  gp->id = new_goid(pp);
+  gp->parent_id = parent != nullptr ? parent->id : 0;
+  gp->created = r.where();
+  gp->reason.set(wait_reason::none);
+  gp->wait_since.set(0);
+  gp->param.set(0);
+  arch::init_fiber(gp->ctx);
+#ifdef GORO_TSAN
+  char name[32];
+  std::snprintf(name, sizeof name, "goroutine %llu", static_cast<unsigned long long>(gp->id));
+  arch::set_name(gp->ctx, name);
+#endif
+  set_state(gp, g_state::idle, g_state::runnable);
+  registry_add(gp, pp != nullptr ? pp->id : s->nprocs);
+  s->ngoroutines.fetch_add(1, std::memory_order_relaxed);
+  arch::hb_release(gp);
+  if (pp != nullptr) {
+    runqput(pp, gp, true);
+  } else {
+    globrunqput(gp);
+  }
+  wakep();
+}
+
+}  // namespace
+
+void gstore_init() { g_gstore = new g_store; }
+
+void gstore_destroy() {
+  // Abandoned goroutines (see runtime.h): their function objects are destroyed, their stacks
+  // returned without unwinding.
+  for (g* gp : g_gstore->all) {
+    gp->task.reset();
+    arch::destroy(gp->ctx);
+    if (gp->stk) stack_free(gp->stk);
+    delete gp;
+  }
+  delete g_gstore;
+  g_gstore = nullptr;
+}
+
+void gfree_put(p* pp, g* gp) {
+  set_state(gp, gp->state.load(std::memory_order_relaxed), g_state::idle);
+  if (pp == nullptr) {
+    std::lock_guard<spinlock> lk(g_gstore->lock);
+    gp->schedlink = g_gstore->free;
+    g_gstore->free = gp;
+    g_gstore->nfree++;
+    return;
+  }
+  gp->schedlink = pp->gfree;
+  pp->gfree = gp;
+  if (++pp->ngfree >= kLocalGfreeMax) {
+    std::lock_guard<spinlock> lk(g_gstore->lock);
+    while (pp->ngfree > kLocalGfreeMax / 2) {
+      g* g2 = pp->gfree;
+      pp->gfree = g2->schedlink;
+      pp->ngfree--;
+      g2->schedlink = g_gstore->free;
+      g_gstore->free = g2;
+      g_gstore->nfree++;
+    }
+  }
+}
+
+void g_entry(void* arg) {
+  auto* gp = static_cast<g*>(arg);
+  arch::on_first_entry();
+  arch::hb_acquire(gp);
+  try {
+    gp->task.run();
+    gp->task.reset();
+  } catch (...) {
+    goroutine_panicked(gp, std::current_exception());
+  }
+  goexit(gp);
+}
+
+void spawn(routine r) { spawn_impl(r); }
+
+void spawn_from_pc(routine r, const void* pc) {
+  r.where() = site{nullptr, nullptr, 0, pc};
+  spawn_impl(r);
+}
+
+}  // namespace goro::detail
