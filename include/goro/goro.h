@@ -1,5 +1,6 @@
 #pragma once
 // The whole goro API.
+#include "goro/error.h"
 #include "goro/panic.h"
 #include "goro/registry.h"
 #include "goro/report.h"
