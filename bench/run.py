@@ -9,10 +9,12 @@
 Every (benchmark, procs) pair is run --reps times, the implementations
 interleaved within each repetition (goro, Go, Boost.Fiber post, Boost.Fiber
 dispatch), each in its own process. The value is the one the program measured
-itself; peak RSS and CPU time come from wait4(). Medians are reported; Boost.Fiber
-shows the faster of its two launch policies. The program protocol is in
-bench/suite/README.md. Exit status: 0 if every program ran and answered right,
-1 if any failed (listed at the end), 2 on bad usage. Standard library only.
+itself; CPU time comes from wait4(), peak RSS from GNU time if installed (else
+wait4()). Medians are reported; Boost.Fiber shows the faster of its two launch
+policies. With --quick the Markdown and JSON files are written only if asked for.
+The program protocol is in bench/suite/README.md. Exit status: 0 if every program
+ran and answered right, 1 if any failed (listed at the end), 2 on bad usage.
+Standard library only.
 """
 
 import argparse
@@ -317,7 +319,7 @@ def summarize(bench, procs, runs, status):
         if status.get(key) == "fail":
             return "FAIL"
         vals = [r[field] for r in runs.get(key, [])]
-        return statistics.median(vals) if vals else None
+        return round(statistics.median(vals), 3) if vals else None
 
     row = {"benchmark": bench, "procs": procs, "unit": BENCHMARKS[bench],
            "goro": med("goro", "value"), "go": med("go", "value"),

@@ -20,30 +20,38 @@ namespace goro {
 class error {
  public:
   error() = default;  // nil
-  explicit error(std::string message) : rep_(std::make_shared<const rep>(rep{std::move(message), {}})) {}
+  explicit error(std::string message);
   // An error with `message` that wraps `cause` (Go's fmt.Errorf("...: %w", cause)).
-  error(std::string message, error cause)
-      : rep_(std::make_shared<const rep>(rep{std::move(message), std::move(cause)})) {}
+  error(std::string message, error cause);
 
   explicit operator bool() const { return rep_ != nullptr; }
   // The message, including the wrapped causes' text as Go prints them ("msg: cause").
-  std::string message() const {
-    if (!rep_) return "<nil>";
-    if (!rep_->cause) return rep_->text;
-    return rep_->text + ": " + rep_->cause.message();
-  }
+  std::string message() const;
   // The error this one wraps (nil if none).
-  error unwrap() const { return rep_ ? rep_->cause : error(); }
+  error unwrap() const;
 
   friend bool operator==(const error& a, const error& b) { return a.rep_ == b.rep_; }
 
  private:
-  struct rep {
-    std::string text;
-    error cause;
-  };
+  // Defined below the class: it holds an `error`, which is incomplete until the class ends.
+  struct rep;
   std::shared_ptr<const rep> rep_;
 };
+
+struct error::rep {
+  std::string text;
+  error cause;
+};
+
+inline error::error(std::string message) : rep_(std::make_shared<const rep>(rep{std::move(message), {}})) {}
+inline error::error(std::string message, error cause)
+    : rep_(std::make_shared<const rep>(rep{std::move(message), std::move(cause)})) {}
+inline std::string error::message() const {
+  if (!rep_) return "<nil>";
+  if (!rep_->cause) return rep_->text;
+  return rep_->text + ": " + rep_->cause.message();
+}
+inline error error::unwrap() const { return rep_ ? rep_->cause : error(); }
 
 // Whether err is target or wraps it (Go's errors.Is).
 inline bool is(error err, const error& target) {

@@ -1,9 +1,17 @@
 #pragma once
 // The whole goro API.
 #include "goro/chan.h"
+#include "goro/cond.h"
+#include "goro/context.h"
 #include "goro/error.h"
+#include "goro/mutex.h"
+#include "goro/once.h"
 #include "goro/panic.h"
 #include "goro/registry.h"
 #include "goro/report.h"
 #include "goro/runtime.h"
+#include "goro/rw_mutex.h"
 #include "goro/select.h"
+#include "goro/semaphore.h"
+#include "goro/time.h"
+#include "goro/wait_group.h"

@@ -73,7 +73,10 @@ inline void go(detail::routine fn) { detail::spawn(fn); }
 
 // Starts a goroutine running fn(args...), with the arguments decay-copied (moved from
 // rvalues) like std::thread's. The creation site is recorded as a code address.
+class context;
+
 template <class F, class A0, class... A>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, context>)
 [[gnu::always_inline]] inline void go(F&& fn, A0&& a0, A&&... rest) {
   auto bound = [f = std::forward<F>(fn),
                 args = std::make_tuple(std::forward<A0>(a0), std::forward<A>(rest)...)]() mutable {

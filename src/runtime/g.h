@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "arch/context.h"
 #include "goro/detail/task.h"
@@ -47,6 +48,10 @@ struct g {
   racy<wait_reason> reason;
   racy<const void*> wait_obj;
   racy<std::int64_t> wait_since;  // clock::now() at park or blocking() entry; 0 otherwise
+
+  // The context the goroutine was started under by go(ctx, fn) (a context_impl), or null.
+  // Written by the spawner before publication; released when the goroutine exits.
+  std::shared_ptr<const void> start_ctx;
 
   // The M running this g (null when not running). Written by that M's scheduler context.
   racy<m*> cur_m;

@@ -529,6 +529,7 @@ void post_switch(m* mp, g* gp) {
       case post_action::exit: {
         p* pp = mp->pp.get();
         registry_remove(gp);
+        gp->start_ctx.reset();
         arch::destroy(gp->ctx);
         if (kStackCaching && pp->stack_cache.size() < 32) {
           pp->stack_cache.push_back(gp->stk);

@@ -154,6 +154,8 @@ void wake_poller_for(std::int64_t when);
 // Goroutine lifecycle (spawn.cc).
 void g_entry(void* arg);
 void gfree_put(p* pp, g* gp);
+// go(ctx, fn): spawn and record the context the goroutine runs under.
+void spawn_with_context(routine& r, std::shared_ptr<const void> ctx);
 
 // Registry (registry.cc).
 void registry_add(g* gp, int shard);

@@ -64,7 +64,7 @@ std::uint64_t new_goid(p* pp) {
   arch::switch_final(gp->ctx, mp->g0);
 }
 
-void spawn_impl(routine& r) {
+void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
   sched_t* s = g_sched;
   if (s == nullptr) throw std::logic_error("goro::go: the runtime is not running (call it inside goro::run)");
   m* mp = current_m();
@@ -83,6 +83,7 @@ void spawn_impl(routine& r) {
   gp->reason.set(wait_reason::none);
   gp->wait_since.set(0);
   gp->param.set(0);
+  gp->start_ctx = std::move(ctx);
   arch::init_fiber(gp->ctx);
 #ifdef GORO_TSAN
   char name[32];
@@ -156,6 +157,8 @@ void g_entry(void* arg) {
 }
 
 void spawn(routine r) { spawn_impl(r); }
+
+void spawn_with_context(routine& r, std::shared_ptr<const void> ctx) { spawn_impl(r, std::move(ctx)); }
 
 void spawn_from_pc(routine r, const void* pc) {
   r.where() = site{nullptr, nullptr, 0, pc};

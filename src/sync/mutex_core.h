@@ -1,0 +1,40 @@
+#pragma once
+// The mutex algorithm behind goro::mutex, for the sync primitives built on it (rw_mutex's
+// writer lock, once, cond's re-lock). They call it with their own wait reason and wait
+// object, so that a goroutine parked inside rw_mutex::lock() says "sync.RWMutex.Lock" and
+// names the rw_mutex, and with the return address their own caller should be recorded with.
+
+#include <cstdint>
+
+#include "goro/mutex.h"
+#include "runtime/wait_reason.h"
+
+namespace goro::detail {
+
+struct mutex_core {
+  static constexpr std::int32_t kLocked = 1;
+  static constexpr std::int32_t kWoken = 2;
+  static constexpr std::int32_t kStarving = 4;
+  static constexpr int kWaiterShift = 3;
+  static constexpr std::int32_t kWaiter = 1 << kWaiterShift;
+  // A waiter that has waited longer than this switches the mutex to starvation mode.
+  static constexpr std::int64_t kStarvationThresholdNs = 1'000'000;
+
+  // Locks m (fast path, then lock_slow), records pc as the lock site, annotates for TSan.
+  static void lock(mutex& m, const void* pc, wait_reason reason, const void* wait_obj);
+  static bool try_lock(mutex& m, const void* pc) noexcept;
+  static void unlock(mutex& m) noexcept;
+
+  // Diagnostics and tests: the recorded holder, and the state word.
+  static mutex_owner_info owner(const mutex& m) noexcept {
+    return {m.owner_.load(std::memory_order_relaxed), m.owner_pc_.load(std::memory_order_relaxed)};
+  }
+  static std::int32_t state(const mutex& m) noexcept;
+
+ private:
+  static void lock_slow(mutex& m, wait_reason reason, const void* wait_obj);
+  static void unlock_slow(mutex& m, std::int32_t new_state) noexcept;
+  static void record_owner(mutex& m, const void* pc) noexcept;
+};
+
+}  // namespace goro::detail
