@@ -1,0 +1,55 @@
+#pragma once
+// A consistent picture of every goroutine with its raw stack: what goroutine dumps, the
+// deadlock report and SIGQUIT print. Taking one holds the dump gate (gate.h) only while
+// stacks are unwound; symbolization happens afterwards.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "goro/detail/task.h"
+#include "runtime/g.h"
+
+namespace goro::detail {
+
+struct g_snap {
+  std::uint64_t id = 0;
+  std::uint64_t parent_id = 0;
+  g_state state = g_state::runnable;
+  wait_reason reason = wait_reason::none;
+  std::int64_t wait_since = 0;  // coarse clock; 0 when not waiting
+  site created;
+  bool current = false;    // the goroutine taking the snapshot (its live stack)
+  bool has_stack = false;  // false: running on another thread, or not started
+  std::uint32_t pc_begin = 0, pc_count = 0;  // its return addresses in snapshot::pcs
+};
+
+struct snapshot {
+  std::vector<g_snap> gs;  // the calling goroutine first, then by id
+  std::vector<std::uintptr_t> pcs;
+  std::int64_t now = 0;  // coarse clock, for "N minutes"
+};
+
+// Takes a snapshot of every goroutine (only_id != 0: of that one only). `self` is the
+// calling goroutine or null (a plain thread, a scheduler context). The calling goroutine's
+// stack starts at the caller of the public entry point (frames of goro::debug are hidden by
+// the formatter anyway).
+void take_snapshot(snapshot& out, g* self, std::uint64_t only_id = 0);
+
+// Go's traceback of every goroutine in the snapshot (runtime.Stack(buf, true), pprof
+// goroutine debug=2): blocks separated by one empty line, ending with one newline.
+void format_traceback(const snapshot& s, std::string& out);
+
+// Go's grouped goroutine profile (pprof goroutine debug=1).
+void format_grouped(const snapshot& s, std::string& out);
+
+// The frames to show for one goroutine, innermost first: each is (symbolized pc, index of
+// the sub-frame within it). Runtime frames are hidden as Go hides runtime.*; if that would
+// hide everything, all frames are shown.
+struct visible_frame {
+  const struct sym_pc* pc;
+  std::size_t index;
+};
+void visible_frames(const std::uintptr_t* pcs, std::size_t n, std::vector<visible_frame>& out);
+
+}  // namespace goro::detail
