@@ -4,6 +4,7 @@
 #include "goro/cond.h"
 #include "goro/context.h"
 #include "goro/error.h"
+#include "goro/errgroup.h"
 #include "goro/mutex.h"
 #include "goro/once.h"
 #include "goro/panic.h"

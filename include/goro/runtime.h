@@ -39,6 +39,10 @@ struct options {
   // Report a goroutine that runs this long without a scheduling point. Default:
   // GORO_LONGRUN_MS, else 100 ms. A negative value disables the report.
   std::chrono::milliseconds long_running_threshold{0};
+  // Go's global deadlock check: when every goroutine is blocked and nothing can wake one,
+  // print "fatal error: all goroutines are asleep - deadlock!" and a dump, and exit with
+  // status 2. Default: GORO_DEADLOCK (0 disables), else on. Positive: on; negative: off.
+  int detect_deadlock = 0;
 };
 
 namespace detail {
@@ -82,7 +86,7 @@ template <class F, class A0, class... A>
                 args = std::make_tuple(std::forward<A0>(a0), std::forward<A>(rest)...)]() mutable {
     std::apply(f, std::move(args));
   };
-  detail::spawn_from_pc(detail::routine(bound), __builtin_return_address(0));
+  detail::spawn_from_pc(detail::routine(std::move(bound)), __builtin_return_address(0));
 }
 
 // Gives up the processor so other runnable goroutines run; returns later. Goroutine only.

@@ -4,6 +4,7 @@
 // for goroutines created outside any P.
 
 #include <algorithm>
+#include <cstddef>
 #include <mutex>
 
 #include "goro/registry.h"
@@ -21,12 +22,28 @@ std::vector<shard>* g_shards = nullptr;
 
 }  // namespace
 
+// Where the shards are, for debuggers: tools/goro-gdb.py walks them in a live process or a
+// core file. Kept equal to g_shards by registry_init/registry_destroy.
+extern "C" {
+struct goro_registry_view_t {
+  const void* shards;
+  std::size_t count;
+  std::size_t stride;       // sizeof(shard)
+  std::size_t head_offset;  // offsetof(shard, head): the first g, linked by g::reg_next
+};
+[[gnu::used]] goro_registry_view_t goro_registry_view = {nullptr, 0, sizeof(shard), offsetof(shard, head)};
+}
+
 void registry_init(int shards) {
   delete g_shards;
   g_shards = new std::vector<shard>(static_cast<std::size_t>(shards));
+  goro_registry_view.shards = g_shards->data();
+  goro_registry_view.count = g_shards->size();
 }
 
 void registry_destroy() {
+  goro_registry_view.shards = nullptr;
+  goro_registry_view.count = 0;
   delete g_shards;
   g_shards = nullptr;
 }

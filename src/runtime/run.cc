@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "diag/diag.h"
 #include "goro/runtime.h"
 #include "runtime/fatal.h"
 #include "runtime/sched.h"
@@ -77,6 +78,7 @@ void run_main(const options& opts, routine main) {
   std::int64_t longrun_ms = opts.long_running_threshold.count();
   if (longrun_ms == 0) longrun_ms = env_long("GORO_LONGRUN_MS", kDefaultLongRunMs);
 
+  diag_start(opts);  // SIGQUIT dumps and the deadlock check (may throw on a bad setting)
   auto* s = new sched_t;
   g_sched = s;
   s->nprocs = nprocs;
@@ -102,6 +104,7 @@ void run_main(const options& opts, routine main) {
 
   while (!s->main_done.load(std::memory_order_acquire)) s->main_done.wait(false, std::memory_order_acquire);
 
+  diag_stop();
   shutdown_all();
   sysmon_stop();
   for (m* mp : s->allm) delete mp;

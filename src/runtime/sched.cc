@@ -19,6 +19,8 @@
 #include <cassert>
 #include <climits>
 
+#include "diag/diag.h"
+#include "diag/gate.h"
 #include "runtime/clock.h"
 #include "runtime/stack.h"
 
@@ -199,12 +201,15 @@ void newm(p* pp, bool spinning) {
 
 // Parks the M until startm() hands it a P. False if woken for shutdown instead.
 bool stopm(m* mp) {
+  bool dead;
   {
     std::lock_guard<std::mutex> lk(g_sched->lock);
     if (g_sched->shutdown.load(std::memory_order_relaxed)) return false;
     mp->link = g_sched->midle;
     g_sched->midle = mp;
+    dead = checkdead();  // the last M going idle may find a global deadlock (diag/deadlock.cc)
   }
+  if (dead) deadlock_exit();  // returns only if the program turned out to be alive
   mp->park.sleep();
   p* pp = mp->nextp;
   mp->nextp = nullptr;
@@ -486,6 +491,7 @@ void execute(m* mp, g* gp) {
   mp->curg.set(gp);
   gp->cur_m.set(mp);
   set_state(gp, g_state::runnable, g_state::running);
+  dump_gate(gp);  // a goroutine dump in progress holds gp here (diag/gate.h)
   if (!gp->stk) {
     if (!pp->stack_cache.empty()) {
       gp->stk = pp->stack_cache.back();
@@ -517,6 +523,7 @@ void post_switch(m* mp, g* gp) {
           mp->curg.set(gp);
           gp->cur_m.set(mp);
           set_state(gp, g_state::runnable, g_state::running);
+          dump_gate(gp);
           arch::switch_to(mp->g0, gp->ctx);
           continue;
         }

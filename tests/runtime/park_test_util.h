@@ -120,6 +120,11 @@ class sema1 {
   std::atomic<g*> waiter_{nullptr};
 };
 
+// Parks the calling goroutine for good (Go's `select {}`): only the end of run() ends it.
+inline void park_forever() {
+  goro::detail::park(nullptr, nullptr, wait_reason::select_no_cases, nullptr);
+}
+
 // Resident memory of this process, from /proc/self/statm.
 inline long rss_bytes() {
   long pages = 0, resident = 0;

@@ -1,0 +1,76 @@
+// Global deadlock detection, as Go's checkdead (proc.go).
+//
+// The argument: goroutines only run on M's. An M is idle exactly when it sits on
+// sched.midle, with no P. When the last M goes idle, nothing inside the runtime can make a
+// goroutine runnable again unless
+//  - a run queue still holds work (the M's re-check misses nothing: see sched.cc), or
+//  - a timer is pending (a sleeping goroutine; the M that waits for it in the poller is not
+//    idle, but its timer is checked too, for the instant it hands over), or
+//  - an M is inside goro::blocking() (it is not on the idle list, so it counts as running:
+//    its call may return and wake others).
+// The poller has no I/O waiters yet; when the netpoller registers some, they count too.
+// Invisible: a plain thread that is not an M (a std::thread calling a channel's try_send)
+// can ready a goroutine; such programs should disable the check (GORO_DEADLOCK=0).
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "diag/diag.h"
+#include "diag/snapshot.h"
+#include "runtime/sched.h"
+
+namespace goro::detail {
+
+extern bool g_checkdead_enabled;  // diag.cc
+
+namespace {
+
+bool queues_empty(p* pp) {
+  return pp->runq_head.load(std::memory_order_acquire) == pp->runq_tail.load(std::memory_order_acquire) &&
+         pp->runnext.load(std::memory_order_acquire) == nullptr;
+}
+
+}  // namespace
+
+bool checkdead() {
+  sched_t* s = g_sched;
+  if (!g_checkdead_enabled || s->shutdown.load(std::memory_order_relaxed) ||
+      s->main_done.load(std::memory_order_relaxed)) {
+    return false;
+  }
+  std::size_t idle = 0;
+  for (m* mp = s->midle; mp != nullptr; mp = mp->link) idle++;
+  if (idle < s->allm.size()) return false;  // some M runs, spins, polls or blocks
+  if (s->runq_size.load(std::memory_order_acquire) > 0) return false;
+  for (p* pp : s->allp) {
+    if (!queues_empty(pp) || pp->timer0.load(std::memory_order_acquire) != 0) return false;
+  }
+  return s->ngoroutines.load(std::memory_order_relaxed) > 0;
+}
+
+void deadlock_exit() {
+  // Dump first (no M can run a goroutine now), then confirm under the lock that nothing
+  // changed meanwhile: an M woken in between is no longer on the idle list.
+  snapshot snap;
+  take_snapshot(snap, nullptr);
+  std::string text = "fatal error: all goroutines are asleep - deadlock!\n\n";
+  format_traceback(snap, text);
+  {
+    std::lock_guard<std::mutex> lk(g_sched->lock);
+    if (!checkdead()) return;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::size_t off = 0;
+    while (off < text.size()) {
+      ssize_t n = write(STDERR_FILENO, text.data() + off, text.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    _exit(2);
+  }
+}
+
+}  // namespace goro::detail
