@@ -8,21 +8,29 @@
 //   cancel();  // always call it (a dropped, never-called cancel is reported: "lostcancel")
 //
 // Guarantees (Go's, tested in tests/context/):
-//  - Cancelling a context cancels every descendant promptly (before cancel() returns for
-//    library contexts; through a goroutine or an after_func hook for user-defined parents);
-//    cancel is idempotent and the first cause wins; a cancelled child is removed from its
-//    parent, so long-lived parents do not grow; a deadline later than the parent's is
-//    ignored; children of a cancelled parent are born cancelled.
+//  - Cancelling a context cancels every descendant promptly: before cancel() returns for
+//    library contexts (also when several threads cancel at once: every cancel() returns
+//    after the whole subtree is cancelled, as in Go), through a goroutine or an after_func
+//    hook for user-defined parents. cancel is idempotent and the first cause wins; a
+//    cancelled (or destroyed) child is removed from its parent, so long-lived parents do
+//    not grow; a deadline later than the parent's is ignored; children of a cancelled
+//    parent are born cancelled.
 //  - done() is a receive channel, closed when the context is cancelled (nil for contexts
-//    that can never be cancelled); use it in goro::select. Closing happens before err()
-//    returns non-nil... and a receive that sees done() closed happens after the cancel.
+//    that can never be cancelled); use it in goro::select. err() is non-nil exactly when
+//    done() is closed (both change under one lock), and the cancel happens before a
+//    receive that sees done() closed.
 //  - err() is nil, goro::canceled or goro::deadline_exceeded; cause(ctx) the cause given to
 //    a cancel_cause_func (or err()).
 //  - A context is an interface (context_impl), as in Go: user-defined contexts can be
 //    parents, and cancellation propagates across them by Go's rules.
 //  - All functions are thread-safe and none parks except waiting on done().
 //  - The cancel function's destructor does not cancel. Dropping every copy of a cancel
-//    function without calling it is Go vet's "lostcancel": goro reports it at run time.
+//    function without calling it is Go vet's "lostcancel": goro reports it at run time
+//    (report kind "lostcancel", naming the file:line of the with_* call).
+//  - Misuse, as in Go: deriving from a null context (context(nullptr)) throws
+//    goro::panic("cannot create context from nil parent").
+//  - Contexts are reference counted. A context lives while a handle, a child, its cancel
+//    function, a goroutine started with go(ctx, fn) or a registered after_func refers to it.
 
 #include <chrono>
 #include <functional>
@@ -163,8 +171,11 @@ context without_cancel(const context& parent);
 // Go's context.Cause: the cause ctx was cancelled with, or nil if not cancelled.
 error cause(const context& ctx);
 
-// Go 1.21's context.AfterFunc: runs f in its own goroutine once ctx is done. The returned
-// function stops the association; it returns true if that stopped f from being run.
+// Go 1.21's context.AfterFunc: runs f in its own goroutine once ctx is done (at once if it
+// is already done). The returned function stops the association; it returns true if that
+// stopped f from being run. Dropping the returned function does not stop it. If ctx is
+// never cancelled f never runs; the registration (and ctx) then live as long as ctx could
+// still be cancelled.
 std::function<bool()> after_func(const context& ctx, std::function<void()> f);
 
 // Starts a goroutine under ctx: like go(fn), and records ctx so that diagnostics can report

@@ -49,6 +49,7 @@ namespace detail {
 struct run_state;
 void run_main(const options& opts, routine main);
 void spawn(routine r);
+// pc == nullptr: the site is spawn_from_pc's own return address.
 [[gnu::noinline]] void spawn_from_pc(routine r, const void* pc);
 }  // namespace detail
 
@@ -86,7 +87,11 @@ template <class F, class A0, class... A>
                 args = std::make_tuple(std::forward<A0>(a0), std::forward<A>(rest)...)]() mutable {
     std::apply(f, std::move(args));
   };
-  detail::spawn_from_pc(detail::routine(std::move(bound)), __builtin_return_address(0));
+  // The site is the return address of this call, in the function that called go() (go()
+  // is inlined there; its own return address would name that function's caller). The
+  // empty asm keeps the call from becoming a tail call, which would lose that frame.
+  detail::spawn_from_pc(detail::routine(std::move(bound)), nullptr);
+  asm volatile("" ::: "memory");
 }
 
 // Gives up the processor so other runnable goroutines run; returns later. Goroutine only.

@@ -172,8 +172,8 @@ int select(Cases&&... cases) {
   constexpr int kDefaults = (0 + ... + (detail::is_default_v<Cases> ? 1 : 0));
   static_assert(kDefaults <= 1, "a select has at most one default case");
   constexpr int kN = static_cast<int>(sizeof...(Cases)) - kDefaults;
-  detail::select_case descs[kN > 0 ? kN : 1];
-  int positions[kN > 0 ? kN : 1];
+  detail::select_case descs[kN > 0 ? kN : 1] = {};
+  int positions[kN > 0 ? kN : 1] = {};
   int default_pos = -1;
   {
     int k = 0, pos = 0;

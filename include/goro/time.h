@@ -10,16 +10,25 @@
 // Guarantees:
 //  - A timer sends the current time on c() once, at or after its deadline; a ticker sends
 //    every period and drops ticks for a slow receiver (the channel holds at most one).
-//  - stop() and reset() (Go 1.23): after either returns, no value from the old arming can
-//    be received from c(). stop() returns true if it stopped an active timer (false if it had
-//    fired or been stopped); reset() returns whether the timer was active before.
+//  - stop() and reset() (Go 1.23's synchronous timer channels): after either returns, no
+//    value from the old arming can be received from c(). A value that was sent but not yet
+//    received is withdrawn and counts as not delivered, so stop() returns true unless the
+//    timer had been stopped or its value received (or, for after_func, f started); reset()
+//    returns the same "was still active" answer before re-arming. Unlike Go 1.23, c().len()
+//    and c().cap() show the one-slot buffer behind this (Go reports 0 for both).
+//  - Misuse, as in Go: stop()/reset() on a default-constructed timer throw goro::panic
+//    ("time: Stop called on uninitialized Timer", "time: Reset called on uninitialized
+//    Timer"); ticker::reset(d <= 0) throws "non-positive interval for Ticker.Reset", on a
+//    default ticker "time: Reset called on uninitialized Ticker"; ticker::stop() on a default
+//    ticker does nothing.
 //  - Nothing here parks the caller; receiving on c() does (wait reason "chan receive" or
 //    "select").
 //  - Timers cost no thread: they live in the scheduler's per-processor heaps.
 //  - Handles are shared: copies refer to the same timer. An armed timer stays alive until
 //    it fires or is stopped, even without handles (so goro::after() works); a ticker keeps
 //    ticking until stopped, so always stop tickers (goro's leak diagnostics report those
-//    that are not).
+//    that are not). A timer still armed when run() returns is abandoned with the runtime's
+//    heaps: it never fires, and its state is not freed.
 //  - Functions that start nothing may be called from any thread; after_func's function
 //    runs on a new goroutine ("created by" its after_func call site).
 
@@ -41,10 +50,13 @@ class ticker;
 
 class timer {
  public:
-  timer() = default;  // no timer: c() is nil, stop() and reset() are invalid
+  timer() = default;  // no timer: c() is nil, stop() and reset() panic
   // The channel the timer sends on (nil for after_func timers, as in Go).
   recv_chan<time_point> c() const;
+  // Stops the timer; true if it was still active (see the file comment). Never blocks.
   bool stop() const;
+  // Stops the timer and arms it again to fire after d (d <= 0: at once); returns whether it
+  // was still active. Never blocks.
   bool reset(std::chrono::nanoseconds d) const;
   explicit operator bool() const { return s_ != nullptr; }
 
@@ -61,8 +73,10 @@ class ticker {
  public:
   ticker() = default;
   recv_chan<time_point> c() const { return t_.c(); }
-  void stop() const { t_.stop(); }
-  // Changes the period and restarts the ticker; d must be positive.
+  // Stops the ticker: no tick is received after it returns (a pending one is withdrawn).
+  void stop() const;
+  // Changes the period and restarts the ticker (also a stopped one): the next tick comes d
+  // from now; d must be positive.
   void reset(std::chrono::nanoseconds d) const;
 
  private:

@@ -1,18 +1,25 @@
-// The context tree (Go's context.go). Invariants:
-//  - cancel_ctx::err_ goes from nil to non-nil once, under mu_, and done_ is closed right
-//    after; children_ is emptied at that moment and never filled again (a child added
-//    later is cancelled on the spot by propagate_cancel).
-//  - A parent holds only weak references to its children; a child holds its parent. A
-//    child leaves its parent's map when cancelled or destroyed, so parents do not grow.
-//  - Lock order: a child never holds its own mu_ while taking its parent's mu_, and
-//    cancellation walks down the tree after releasing the parent's lock: no cycles.
+// The context tree (Go's context.go). The invariants of one node are in context_impl.h;
+// across the tree:
+//  - A parent holds only weak references to its children; a child holds its parent.
+//  - Lock order: no two cancel_ctx::mu_ are ever held together. Cancellation takes a
+//    node's mu_ only to flip its state, close its done channel and take its children,
+//    then walks down after releasing it; a child never takes its parent's mu_ under its
+//    own. Under mu_ only channel and timer locks are taken (mu_ > timer_state::lock >
+//    channel lock > scheduler locks, docs/design.md).
+//  - Cancellation never parks: closing a channel and starting an after_func goroutine do
+//    not; only a second cancel() of a node whose first cancel is still walking waits for
+//    that walk (yielding), as Go's second cancel waits on the node's mutex.
 
 #include "context/context_impl.h"
 
 #include <cstdio>
+#include <thread>
 
+#include "goro/panic.h"
 #include "goro/select.h"
+#include "runtime/park.h"
 #include "runtime/report.h"
+#include "runtime/sched.h"
 
 namespace goro {
 
@@ -97,15 +104,24 @@ std::atomic<lost_cancel_hook> g_lost_cancel{&default_lost_cancel};
 
 // ---- cancel_ctx ---------------------------------------------------------------------------
 
-cancel_ctx::cancel_ctx(context parent) : parent_(std::move(parent)), done_(make_chan<>()) {}
+namespace {
 
-cancel_ctx::~cancel_ctx() {
-  if (stop_parent_) {
-    stop_parent_();
-  } else if (const cancel_ctx* p = parent_cancel_ctx(parent_)) {
-    p->remove_child(this);
+// Lets another canceller make progress: the processor if on a goroutine (with one P the
+// walk we wait for may belong to a goroutine parked in a user hook), else the CPU.
+void cancel_backoff() {
+  m* mp = current_m();
+  if (current_g() != nullptr && mp->pp.get() != nullptr) {
+    goro::yield();
+  } else {
+    std::this_thread::yield();
   }
 }
+
+}  // namespace
+
+cancel_ctx::cancel_ctx(context parent) : parent_(std::move(parent)), done_(make_chan<>()) {}
+
+cancel_ctx::~cancel_ctx() { detach(); }
 
 recv_chan<> cancel_ctx::done() const { return done_; }
 
@@ -120,34 +136,50 @@ const void* cancel_ctx::value(const void* key) const {
 
 std::string cancel_ctx::describe() const { return parent_.describe() + ".WithCancel"; }
 
-error cancel_ctx::cause_locked() const {
+error cancel_ctx::current_cause() const {
   std::lock_guard<spinlock> lk(mu_);
   return cause_;
 }
 
 void cancel_ctx::cancel(bool remove_from_parent, error err, error why) const {
+  if (!err) err = canceled;  // a foreign parent that reports done with a nil err()
   if (!why) why = err;
   std::vector<std::weak_ptr<const canceler>> kids;
   {
-    std::lock_guard<spinlock> lk(mu_);
-    if (err_) return;  // the first cancellation wins
+    std::unique_lock<spinlock> lk(mu_);
+    if (err_) {
+      // The first cancellation wins; wait until it has reached every descendant.
+      lk.unlock();
+      while (!walked_.load(std::memory_order_acquire)) cancel_backoff();
+      return;
+    }
     err_ = err;
     cause_ = why;
     kids.reserve(children_.size());
-    for (auto& [ptr, weak] : children_) kids.push_back(weak);
+    for (auto& [ptr, weak] : children_) kids.push_back(std::move(weak));
     children_.clear();
+    done_.close();
   }
-  done_.close();
   for (auto& weak : kids) {
     if (auto child = weak.lock()) child->cancel(false, err, why);
   }
   on_cancel();
+  // Pairs with the acquire load of a later cancel() of this node.
+  walked_.store(true, std::memory_order_release);
   if (remove_from_parent) {
-    if (stop_parent_) {
-      stop_parent_();
-    } else if (const cancel_ctx* p = parent_cancel_ctx(parent_)) {
-      p->remove_child(this);
-    }
+    detach();
+  } else {
+    // Cancelled because the parent is done: its registration is used up.
+    detached_.store(true, std::memory_order_relaxed);
+  }
+}
+
+void cancel_ctx::detach() const {
+  if (detached_.exchange(true, std::memory_order_acq_rel)) return;
+  if (stop_parent_) {
+    (void)stop_parent_();
+  } else if (const cancel_ctx* p = parent_cancel_ctx(parent_)) {
+    p->remove_child(this);
   }
 }
 
@@ -187,12 +219,12 @@ const cancel_ctx* parent_cancel_ctx(const context& parent) {
 void propagate_cancel(const context& parent, const std::shared_ptr<const cancel_ctx>& child) {
   recv_chan<> d = parent.done();
   if (!d) return;  // the parent is never cancelled
-  std::shared_ptr<const canceler> as_canceler(child, static_cast<const canceler*>(child.get()));
   if (d.try_recv() == chan_status::closed) {
     child->cancel(false, parent.err(), cause(parent));
     return;
   }
   if (const cancel_ctx* p = parent_cancel_ctx(parent)) {
+    std::shared_ptr<const canceler> as_canceler(child, static_cast<const canceler*>(child.get()));
     p->add_child(as_canceler.get(), as_canceler);
     return;
   }
@@ -204,15 +236,27 @@ void propagate_cancel(const context& parent, const std::shared_ptr<const cancel_
     child->stop_parent_ = std::move(stop);
     return;
   }
-  // A foreign parent without an after_func hook: watch it from a goroutine, until either
-  // the parent or the child is done.
-  recv_chan<> child_done = child->done_;
-  goro::go([parent, child_done, cancel_child] {
-    goro::select(goro::recv(parent.done(), [&] { cancel_child(); }), goro::recv(child_done));
+  // A foreign parent without an after_func hook: watch it from a goroutine until the parent
+  // is done or the child leaves it (cancelled on its own or destroyed: detach() closes
+  // `stop`). A channel of its own rather than the child's done channel, so that dropping a
+  // child without cancelling it also ends the watcher.
+  auto stop = make_chan<>();
+  child->stop_parent_ = [stop] {
+    stop.close();  // detach() runs at most once: never closed twice
+    return true;
+  };
+  goro::go([parent, stop, cancel_child] {
+    goro::select(goro::recv(parent.done(), [&] { cancel_child(); }), goro::recv(stop));
   });
 }
 
 // ---- timer_ctx ----------------------------------------------------------------------------
+
+timer_ctx::~timer_ctx() {
+  // Dropped without cancel (reported as lostcancel): release the timer now rather than at
+  // the deadline. The timer's function holds only a weak reference to this context.
+  if (timer_) (void)timer_.stop();
+}
 
 std::optional<deadline_t> timer_ctx::deadline() const { return deadline_; }
 
@@ -225,7 +269,7 @@ std::string timer_ctx::describe() const {
 
 void timer_ctx::on_cancel() const {
   std::lock_guard<spinlock> lk(mu_);
-  if (timer_) timer_.stop();
+  if (timer_) (void)timer_.stop();
 }
 
 // ---- cancel functions ---------------------------------------------------------------------
@@ -268,8 +312,14 @@ std::shared_ptr<cancel_func::state> make_cancel_state(std::shared_ptr<const canc
   return s;
 }
 
+// Go panics the same way on a nil parent (a context made from a null context_impl).
+void require_parent(const context& parent) {
+  if (!parent.impl()) throw goro::panic("cannot create context from nil parent");
+}
+
 context with_value_erased(const context& parent, const void* key, const char* key_name,
                           std::shared_ptr<const void> value, std::string value_text) {
+  require_parent(parent);
   return context(std::make_shared<value_ctx>(parent, key, key_name, std::move(value), std::move(value_text)));
 }
 
@@ -287,12 +337,14 @@ context todo() {
 }
 
 std::pair<context, cancel_func> with_cancel(const context& parent, std::source_location where) {
+  detail::require_parent(parent);
   auto c = std::make_shared<detail::cancel_ctx>(parent);
   detail::propagate_cancel(parent, c);
   return {context(c), cancel_func(detail::make_cancel_state(c, where))};
 }
 
 std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent, std::source_location where) {
+  detail::require_parent(parent);
   auto c = std::make_shared<detail::cancel_ctx>(parent);
   detail::propagate_cancel(parent, c);
   return {context(c), cancel_cause_func(detail::make_cancel_state(c, where))};
@@ -300,6 +352,7 @@ std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent, s
 
 std::pair<context, cancel_func> with_deadline_cause(const context& parent, deadline_t d, error why,
                                                     std::source_location where) {
+  detail::require_parent(parent);
   if (auto cur = parent.deadline(); cur && *cur < d) {
     // The parent's deadline is earlier: the new one would never fire first.
     return with_cancel(parent, where);
@@ -314,11 +367,14 @@ std::pair<context, cancel_func> with_deadline_cause(const context& parent, deadl
     auto t = after_func(std::chrono::duration_cast<std::chrono::nanoseconds>(left), [weak, why] {
       if (auto self = weak.lock()) self->cancel(true, deadline_exceeded, why);
     });
+    // Created before taking mu_ (arming wakes an M: not under a spinlock others spin on);
+    // if the context was cancelled meanwhile (by its parent, or by this very timer), the
+    // timer is not needed.
     std::lock_guard<detail::spinlock> lk(c->mu_);
     if (!c->err_) {
       c->timer_ = std::move(t);
     } else {
-      t.stop();
+      (void)t.stop();
     }
   }
   return {context(c), cancel_func(detail::make_cancel_state(c, where))};
@@ -338,12 +394,15 @@ std::pair<context, cancel_func> with_timeout_cause(const context& parent, std::c
   return with_deadline_cause(parent, std::chrono::steady_clock::now() + timeout, std::move(why), where);
 }
 
-context without_cancel(const context& parent) { return context(std::make_shared<detail::without_cancel_ctx>(parent)); }
+context without_cancel(const context& parent) {
+  detail::require_parent(parent);
+  return context(std::make_shared<detail::without_cancel_ctx>(parent));
+}
 
 error cause(const context& ctx) {
   auto* c = static_cast<const detail::cancel_ctx*>(ctx.impl()->value(&detail::cancel_ctx_key));
   if (c == nullptr) return ctx.err();
-  return c->cause_locked();
+  return c->current_cause();
 }
 
 }  // namespace goro

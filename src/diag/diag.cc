@@ -186,7 +186,8 @@ struct goro_gdb_layout_t {
   std::uint32_t g_ctx_sp, g_stk_lo, g_stk_size, g_reg_next;
   // arch::saved_frame at ctx.sp (the resumed stack pointer is ctx.sp + frame_size).
   std::uint32_t frame_size, frame_rip, frame_rbp, frame_rbx, frame_r12, frame_r13, frame_r14, frame_r15;
-  const char* state_names[6];  // by goro::detail::g_state
+  std::uint32_t reason_count;  // entries in reason_names
+  const char* state_names[6];  // by goro::detail::g_state; at byte 96
   const char* reason_names[static_cast<int>(goro::detail::wait_reason::count_)];
 };
 }
@@ -219,6 +220,7 @@ goro_gdb_layout_t make_layout() {
   l.frame_r13 = offsetof(saved_frame, r13);
   l.frame_r14 = offsetof(saved_frame, r14);
   l.frame_r15 = offsetof(saved_frame, r15);
+  l.reason_count = static_cast<std::uint32_t>(wait_reason::count_);
   const char* states[] = {"idle", "runnable", "running", "waiting", "syscall", "dead"};
   for (int i = 0; i < 6; i++) l.state_names[i] = states[i];
   for (int i = 0; i < static_cast<int>(wait_reason::count_); i++) {
@@ -235,3 +237,4 @@ extern "C" {
 #pragma GCC diagnostic pop
 
 static_assert(static_cast<int>(goro::detail::g_state::dead) == 5, "goro_gdb_layout.state_names follows g_state");
+static_assert(offsetof(goro_gdb_layout_t, state_names) == 96, "tools/goro-gdb.py reads the names at byte 96");

@@ -44,6 +44,18 @@ std::string_view state_word(const g_snap& s) {
   return "dead";
 }
 
+// GCC's std::source_location::function_name() spells some names differently from the
+// demangler and from the names built from DWARF: make them read the same.
+std::string normalize_pretty(std::string s) {
+  for (std::size_t p; (p = s.find("{anonymous}")) != std::string::npos;) s.replace(p, 11, "(anonymous namespace)");
+  for (std::size_t p = 0; (p = s.find("<lambda(", p)) != std::string::npos;) {
+    std::size_t e = s.find(")>", p);
+    if (e == std::string::npos) break;
+    s.replace(p, e + 2 - p, "{lambda}");
+  }
+  return s;
+}
+
 // "created by F in goroutine P\n\tfile:line[ +0xoff]\n"
 void append_created_by(std::string& out, const g_snap& s) {
   if (s.id == 1) return;
@@ -58,7 +70,7 @@ void append_created_by(std::string& out, const g_snap& s) {
     out += f.name;
     where = e.text[i].substr(e.text[i].find('\n') + 1);  // "\tfile:line +0x..\n"
   } else {
-    out += s.created.function != nullptr ? split_function_name(s.created.function).name : std::string("?");
+    out += s.created.function != nullptr ? normalize_pretty(split_function_name(s.created.function).name) : std::string("?");
     where = "\t";
     where += s.created.file != nullptr ? s.created.file : "?";
     where += ':';
@@ -80,15 +92,15 @@ class tabwriter {
  public:
   explicit tabwriter(std::string& out) : out_(out) {}
   void line(std::string_view l) {
-    std::vector<std::string_view> cells;
+    std::vector<std::string> cells;
     std::size_t start = 0;
     for (std::size_t i = 0; i < l.size(); i++) {
       if (l[i] == '\t') {
-        cells.push_back(l.substr(start, i - start));
+        cells.emplace_back(l.substr(start, i - start));
         start = i + 1;
       }
     }
-    cells.push_back(l.substr(start));
+    cells.emplace_back(l.substr(start));
     lines_.push_back(std::move(cells));
   }
   void flush() {
@@ -99,7 +111,7 @@ class tabwriter {
  private:
   static constexpr std::size_t kTabWidth = 8;
   std::string& out_;
-  std::vector<std::vector<std::string_view>> lines_;
+  std::vector<std::vector<std::string>> lines_;
   std::vector<std::size_t> widths_;
 
   void format(std::size_t line0, std::size_t line1) {

@@ -31,8 +31,10 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id) {
   std::uintptr_t buf[kMaxDepth];
 
   // The caller's own stack first: it is live, and it is ours.
-  std::size_t self_n = 0;
-  if (self != nullptr && (only_id == 0 || only_id == self->id)) self_n = unwind_current(buf, kMaxDepth);
+  std::vector<std::uintptr_t> self_pcs;
+  if (self != nullptr && (only_id == 0 || only_id == self->id)) {
+    self_pcs.assign(buf, buf + unwind_current(buf, kMaxDepth));
+  }
 
   std::vector<std::pair<g*, g_snap>> found;
   if (g_sched != nullptr) {
@@ -60,8 +62,8 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id) {
     if (s.current) {
       s.has_stack = true;
       s.pc_begin = static_cast<std::uint32_t>(out.pcs.size());
-      s.pc_count = static_cast<std::uint32_t>(self_n);
-      out.pcs.insert(out.pcs.end(), buf, buf + self_n);
+      s.pc_count = static_cast<std::uint32_t>(self_pcs.size());
+      out.pcs.insert(out.pcs.end(), self_pcs.begin(), self_pcs.end());
       continue;
     }
     bool stable = s.state == g_state::waiting || s.state == g_state::runnable;

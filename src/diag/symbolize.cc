@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace goro::detail {
 
@@ -26,10 +27,50 @@ std::string demangle(const char* name) {
   if (status != 0 || d == nullptr) return name;
   std::string out(d);
   std::free(d);
+  // GCC's clones ("f(int) [clone .constprop.0]", "[clone .cold]") are the same function.
+  for (std::size_t c; (c = out.find(" [clone ")) != std::string::npos;) {
+    std::size_t e = out.find(']', c);
+    out.erase(c, e == std::string::npos ? std::string::npos : e - c + 1);
+  }
   return out;
 }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// Appends to `chain` (outermost first) the DIEs under `parent` whose code contains pc.
+// dwarf_getscopes() would do, but it does not look inside types, and GCC nests the
+// out-of-line code of a lambda's static invoker (_FUN) inside its closure type.
+bool find_scopes(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& chain) {
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return false;
+  do {
+    switch (dwarf_tag(&child)) {
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_lexical_block:
+      case DW_TAG_try_block:
+      case DW_TAG_catch_block:
+      case DW_TAG_namespace:
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        break;
+      default:
+        continue;
+    }
+    if (dwarf_hasattr(&child, DW_AT_low_pc) || dwarf_hasattr(&child, DW_AT_ranges)) {
+      if (dwarf_haspc(&child, pc) != 1) continue;
+      chain.push_back(child);
+      find_scopes(&child, pc, chain);
+      return true;
+    }
+    // No code of its own (a namespace, a type, a declaration): look inside.
+    chain.push_back(child);
+    if (find_scopes(&child, pc, chain)) return true;
+    chain.pop_back();
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
 
 class symbolizer {
  public:
@@ -102,21 +143,21 @@ class symbolizer {
       if (const char* f = dwfl_lineinfo(l, nullptr, &ln, nullptr, nullptr, nullptr)) file = f;
       line = static_cast<unsigned>(ln);
     }
-    // Inlined calls: the scopes containing addr, innermost first. Each inlined subroutine
+    // Inlined calls: the DIEs containing addr, innermost first. Each inlined subroutine
     // is a frame at the current location; its call site becomes the location of the next.
     Dwarf_Addr bias = 0;
     if (Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias)) {
-      Dwarf_Die* scopes = nullptr;
-      int n = dwarf_getscopes(cu, addr - bias, &scopes);
+      std::vector<Dwarf_Die> chain;
+      find_scopes(cu, addr - bias, chain);
       Dwarf_Files* files = nullptr;
-      std::size_t nfiles = 0;
-      if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0) files = nullptr;
-      for (int i = 0; i < n; i++) {
-        int tag = dwarf_tag(&scopes[i]);
+      if (dwarf_getsrcfiles(cu, &files, nullptr) != 0) files = nullptr;
+      for (std::size_t i = chain.size(); i-- > 0;) {
+        Dwarf_Die* die = &chain[i];
+        int tag = dwarf_tag(die);
         if (tag == DW_TAG_subprogram) break;
         if (tag != DW_TAG_inlined_subroutine) continue;
         sym_frame f;
-        f.name = die_name(&scopes[i]);
+        f.name = die_name(die);
         f.params = "(...)";
         f.inlined = true;
         f.file = file;
@@ -126,12 +167,11 @@ class symbolizer {
         Dwarf_Word v = 0;
         file.clear();
         line = 0;
-        if (files != nullptr && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0) {
+        if (files != nullptr && dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &v) == 0) {
           if (const char* fname = dwarf_filesrc(files, v, nullptr, nullptr)) file = fname;
         }
-        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0) line = static_cast<unsigned>(v);
+        if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &v) == 0) line = static_cast<unsigned>(v);
       }
-      std::free(scopes);
     }
     phys.file = std::move(file);
     phys.line = line;
@@ -142,13 +182,73 @@ class symbolizer {
     }
   }
 
+  // The qualified name of an inlined subroutine: its linkage name when it has one;
+  // otherwise (GCC gives none to internal functions and lambdas) the names of the
+  // namespaces, classes and functions around its declaration, as a debugger builds them.
   static std::string die_name(Dwarf_Die* die) {
     Dwarf_Attribute attr;
     const char* linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
     if (linkage == nullptr) linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
     if (linkage != nullptr) return split_function_name(demangle(linkage)).name;
-    const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
-    return name != nullptr ? name : "?";
+    Dwarf_Die decl = *die, next;
+    for (int hop = 0; hop < 8; hop++) {
+      if ((dwarf_attr(&decl, DW_AT_abstract_origin, &attr) != nullptr ||
+           dwarf_attr(&decl, DW_AT_specification, &attr) != nullptr) &&
+          dwarf_formref_die(&attr, &next) != nullptr) {
+        decl = next;
+        continue;
+      }
+      break;
+    }
+    const char* base = dwarf_diename(&decl);
+    std::string q;
+    Dwarf_Die cu;
+    std::vector<Dwarf_Die> path;
+    if (dwarf_diecu(&decl, &cu, nullptr, nullptr) != nullptr) path_to(&cu, dwarf_dieoffset(&decl), path);
+    for (std::size_t i = 0; i + 1 < path.size(); i++) {  // the last one is decl itself
+      const char* n = dwarf_diename(&path[i]);
+      switch (dwarf_tag(&path[i])) {
+        case DW_TAG_namespace: q += n != nullptr ? n : "(anonymous namespace)"; break;
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type: q += n != nullptr ? n : "{lambda}"; break;  // closures have no name
+        case DW_TAG_subprogram: {
+          // A function around a local class (a lambda): its own qualified name.
+          std::string outer = die_name(&path[i]);
+          if (outer.find("::") == std::string::npos && !q.empty()) outer = q.substr(0, q.size() - 2) + "::" + outer;
+          q = outer + "()";
+          break;
+        }
+        default: continue;
+      }
+      q += "::";
+    }
+    q += base != nullptr ? base : "?";
+    return q;
+  }
+
+  // The DIEs from below `parent` down to the DIE at offset `target` (inclusive). A DIE's
+  // children lie between its own offset and its next sibling's, which picks the branch.
+  static bool path_to(Dwarf_Die* parent, Dwarf_Off target, std::vector<Dwarf_Die>& path) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return false;
+    for (;;) {
+      Dwarf_Off off = dwarf_dieoffset(&child);
+      if (off == target) {
+        path.push_back(child);
+        return true;
+      }
+      Dwarf_Die sib;
+      bool last = dwarf_siblingof(&child, &sib) != 0;
+      if (off < target && (last || dwarf_dieoffset(&sib) > target)) {
+        path.push_back(child);
+        if (path_to(&child, target, path)) return true;
+        path.pop_back();
+        return false;
+      }
+      if (last) return false;
+      child = sib;
+    }
   }
 
   // Go's traceback lines: "name(args)\n\tfile:line +0xoff\n"; inlined frames have no
@@ -219,6 +319,7 @@ void scan_name(std::string_view s, F&& on_char) {
 }  // namespace
 
 split_name split_function_name(std::string_view full) {
+  if (starts_with(full, "decltype(auto) ")) full.remove_prefix(sizeof("decltype(auto) ") - 1);
   // The return type (present for template functions and in source_location names) ends at
   // the last top-level space before the first top-level parenthesis.
   std::size_t name_begin = 0;
@@ -245,6 +346,8 @@ split_name split_function_name(std::string_view full) {
 }
 
 bool is_runtime_function(std::string_view name) {
+  // A lambda defined inside goro's own code (wait_group::go's wrapper, run()'s) is glue too.
+  if (starts_with(name, "goro::") && name.find("::{lambda") != std::string_view::npos) return true;
   return starts_with(name, "goro::detail::") || starts_with(name, "goro::(anonymous namespace)::") ||
          starts_with(name, "goro::debug::") || starts_with(name, "goro_arch_") || starts_with(name, "goro::go<") ||
          starts_with(name, "goro::run<");

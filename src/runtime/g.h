@@ -53,6 +53,10 @@ struct g {
   // Written by the spawner before publication; released when the goroutine exits.
   std::shared_ptr<const void> start_ctx;
 
+  // Deepest stack use seen at a scheduling point, in bytes (written by the g's M on g0
+  // after each switch out; read by the diagnostics monitor).
+  racy<std::uint32_t> stack_hw;
+
   // The M running this g (null when not running). Written by that M's scheduler context.
   racy<m*> cur_m;
 

@@ -2,6 +2,7 @@
 
 #include "runtime/park.h"
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -111,13 +112,27 @@ void sleep(std::chrono::nanoseconds d) {
     yield();
     return;
   }
-  sleep_ns_until(clock_now() + d.count());
+  // A deadline past the end of the clock saturates (a practically endless sleep) instead
+  // of overflowing into the past.
+  std::int64_t now = clock_now();
+  sleep_ns_until(d.count() > INT64_MAX - now ? INT64_MAX : now + d.count());
 }
 
 void sleep_until(std::chrono::steady_clock::time_point t) {
   require_g("goro::sleep_until");
-  auto d = t - std::chrono::steady_clock::now();
-  sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  auto now = std::chrono::steady_clock::now();
+  if (t <= now) {  // also keeps time_point::min() from overflowing below
+    yield();
+    return;
+  }
+  if (g_clock == &monotonic_ns) {
+    // The runtime clock is the steady clock (both CLOCK_MONOTONIC): arm the timer at t
+    // itself. Converting through "t - now" would add the time between two clock reads, and
+    // a thread preempted there would let a later deadline fire first.
+    sleep_ns_until(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+    return;
+  }
+  sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(t - now));
 }
 
 namespace detail {
@@ -142,14 +157,17 @@ void blocking_exit() {
   p* pp = mp->oldp;
   mp->oldp = nullptr;
   gp->wait_since.set(0);
+  // After goroutine 1 returned, a goroutine is abandoned when its blocking call returns
+  // (runtime.h): it takes the no-P path below and is never scheduled again.
+  const bool shutting_down = g_sched->shutdown.load(std::memory_order_acquire);
   p_status expect = p_status::syscall;
-  if (pp->status.compare_exchange_strong(expect, p_status::running, std::memory_order_acq_rel)) {
+  if (!shutting_down && pp->status.compare_exchange_strong(expect, p_status::running, std::memory_order_acq_rel)) {
     mp->pp.set(pp);
     set_state(gp, g_state::syscall, g_state::running);
     return;
   }
-  // Sysmon handed our P to another M. Take any idle P, or queue the goroutine and let
-  // this M sleep.
+  // Sysmon handed our P to another M (or the runtime is shutting down). Take any idle P,
+  // or queue the goroutine and let this M sleep.
   p* np = nullptr;
   {
     std::lock_guard<std::mutex> lk(g_sched->lock);

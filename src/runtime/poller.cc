@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 
 #include "runtime/clock.h"
@@ -38,7 +39,9 @@ void poller::wait(std::int64_t deadline) {
     timespec ts{static_cast<time_t>(d / 1'000'000'000), static_cast<long>(d % 1'000'000'000)};
     n = epoll_pwait2(epfd_, events, 16, &ts, nullptr);
     if (n < 0 && errno == ENOSYS) {
-      n = epoll_wait(epfd_, events, 16, static_cast<int>((d + 999'999) / 1'000'000));
+      // Milliseconds, rounded up and clamped: d may be near INT64_MAX (an endless sleep).
+      std::int64_t ms = d / 1'000'000 + (d % 1'000'000 != 0);
+      n = epoll_wait(epfd_, events, 16, ms > INT_MAX ? INT_MAX : static_cast<int>(ms));
     }
   }
   for (int i = 0; i < n; i++) {

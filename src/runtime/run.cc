@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "diag/diag.h"
+#include "diag/monitor.h"
 #include "goro/runtime.h"
 #include "runtime/fatal.h"
 #include "runtime/sched.h"
@@ -100,10 +101,12 @@ void run_main(const options& opts, routine main) {
 
   spawn(main);  // goroutine 1, on the global queue
   sysmon_start();
+  monitor_start();  // misuse detectors (diag/monitor.h)
   startm(nullptr, false);
 
   while (!s->main_done.load(std::memory_order_acquire)) s->main_done.wait(false, std::memory_order_acquire);
 
+  monitor_stop();
   diag_stop();
   shutdown_all();
   sysmon_stop();

@@ -510,6 +510,11 @@ void post_switch(m* mp, g* gp) {
     mp->curg.set(nullptr);
     gp->cur_m.set(nullptr);
     if (!stack_canary_ok(gp->stk)) fatal_stack_overflow(gp);
+    // Stack depth at this scheduling point, for the high-water mark (a lower bound of the
+    // true peak: deeper calls between scheduling points are not seen).
+    auto depth = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(gp->stk.lo) + gp->stk.size -
+                                            reinterpret_cast<std::uintptr_t>(gp->ctx.sp));
+    if (depth > gp->stack_hw.get()) gp->stack_hw.set(depth);
     post_action action = mp->action.get();
     mp->action.set(post_action::none);
     switch (action) {

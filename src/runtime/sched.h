@@ -157,6 +157,9 @@ void gfree_put(p* pp, g* gp);
 // go(ctx, fn): spawn and record the context the goroutine runs under.
 void spawn_with_context(routine& r, std::shared_ptr<const void> ctx);
 
+// Called on goroutine 1 when run()'s function returns (goro::testing's leak check).
+extern std::atomic<void (*)()> g_main_exit_check;
+
 // Registry (registry.cc).
 void registry_add(g* gp, int shard);
 void registry_remove(g* gp);

@@ -10,6 +10,8 @@
 
 namespace goro::detail {
 
+std::atomic<void (*)()> g_main_exit_check{nullptr};
+
 namespace {
 
 constexpr int kLocalGfreeMax = 64;
@@ -83,6 +85,7 @@ void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
   gp->reason.set(wait_reason::none);
   gp->wait_since.set(0);
   gp->param.set(0);
+  gp->stack_hw.set(0);
   gp->start_ctx = std::move(ctx);
   arch::init_fiber(gp->ctx);
 #ifdef GORO_TSAN
@@ -150,6 +153,10 @@ void g_entry(void* arg) {
   try {
     gp->task.run();
     gp->task.reset();
+    if (gp->id == 1) {
+      // goro::testing's leak check runs on goroutine 1, before run() abandons the others.
+      if (void (*check)() = g_main_exit_check.load(std::memory_order_acquire)) check();
+    }
   } catch (...) {
     goroutine_panicked(gp, std::current_exception());
   }
@@ -161,7 +168,7 @@ void spawn(routine r) { spawn_impl(r); }
 void spawn_with_context(routine& r, std::shared_ptr<const void> ctx) { spawn_impl(r, std::move(ctx)); }
 
 void spawn_from_pc(routine r, const void* pc) {
-  r.where() = site{nullptr, nullptr, 0, pc};
+  r.where() = site{nullptr, nullptr, 0, pc != nullptr ? pc : __builtin_return_address(0)};
   spawn_impl(r);
 }
 

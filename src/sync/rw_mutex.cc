@@ -38,7 +38,7 @@ using detail::wait_reason;
   // First, resolve competition with other writers.
   mutex_core::lock(w_, __builtin_return_address(0), wait_reason::rwmutex_lock, this);
   // Announce the pending writer to readers; r is the number of readers holding the lock.
-  std::int32_t r = reader_count_.fetch_sub(kMaxReaders) + kMaxReaders;
+  std::int32_t r = reader_count_.fetch_sub(kMaxReaders);  // the value before: fetch_* return it
   // Wait for them to leave, unless they all left between the two counters' updates.
   if (r != 0 && reader_wait_.fetch_add(r) + r != 0) {
     detail::semacquire(&writer_sem_, false, wait_reason::rwmutex_lock, this);
@@ -73,7 +73,7 @@ void rw_mutex::unlock() noexcept {
 void rw_mutex::lock_shared() {
   // Goroutine only, checked before reader_count_ counts us: a reader cannot back out.
   detail::require_g("goro::rw_mutex::lock_shared");
-  if (reader_count_.fetch_add(1) < 0) {
+  if (reader_count_.fetch_add(1) + 1 < 0) {
     // A writer is pending or holds the lock: wait for its unlock().
     detail::semacquire(&reader_sem_, false, wait_reason::rwmutex_rlock, this);
   }

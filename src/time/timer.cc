@@ -1,13 +1,24 @@
 // Timers, tickers and after_func on the runtime's timer heaps (runtime/timer.h).
 //
+// One timer_state per timer, shared by its handles. Its runtime timer `rt` goes into a P's
+// heap once per arming; the heap pops it and calls fire() without any lock held, so a
+// fire can be "in flight" (popped, not yet holding `lock`) while stop() or reset() runs.
+//
 // Invariants (timer_state::lock):
-//  - `active` is true while an arming may still deliver; stop/reset clear it or re-arm.
-//  - A fire that finds the runtime timer back in a heap (re-armed by reset() after this
-//    fire was already popped) or `active` false is stale and does nothing. So after stop()
-//    or reset() returns, no value of an old arming is sent, and stop/reset also drain a
-//    value already sent but not yet received (Go 1.23's synchronous timer channels).
-//  - `self` holds the state alive while armed, so a timer nobody references still fires.
-// Lock order: timer_state::lock > p::timer_lock (timer_add/timer_del under it).
+//  - `pending` counts armings that entered a heap and have neither been deleted by
+//    timer_del() nor reached fire(): at most one in a heap, any others in flight. `self`
+//    is set exactly while pending > 0, so neither an in-flight fire nor a heap ever points
+//    to a freed state, and a timer nobody references still fires (goro::after()).
+//  - `active` is true while the current arming may still deliver. A fire delivers only if
+//    it is active, `rt` is in no heap, and its `now` has reached rt.when; otherwise it is
+//    stale (stopped, or re-armed by reset() after the pop) and does nothing. A stale fire
+//    can therefore never deliver early, and after stop() or reset() returns no value of
+//    an old arming is sent.
+//  - stop() and reset() also drain a value sent but not yet received: Go 1.23's timer
+//    channels are synchronous, so such a value counts as not yet delivered (and the timer
+//    as still active in their result).
+// Lock order: timer_state::lock > channel lock > p::timer_lock (timer_add/timer_del and the
+// channel's try_send/try_recv run under it); fire() never holds it while spawning.
 
 #include <mutex>
 #include <source_location>
@@ -24,58 +35,80 @@ namespace goro::detail {
 
 struct timer_state {
   spinlock lock;
-  timer rt;                   // the runtime timer
-  chan<time_point> ch;        // capacity 1; nil for after_func
-  std::int64_t period = 0;    // ns; > 0 for tickers
-  bool active = false;        // (lock)
-  std::function<void()> fn;   // after_func only
-  site where;                 // after_func's call site
-  std::shared_ptr<timer_state> self;  // (lock) set while armed
+  timer rt;                           // the runtime timer; rt.when is the current deadline
+  chan<time_point> ch;                // capacity 1; nil for after_func (immutable)
+  std::int64_t period = 0;            // ns, > 0 for tickers (lock)
+  bool active = false;                // (lock) the current arming may still deliver
+  int pending = 0;                    // (lock) armings in a heap or in flight
+  std::function<void()> fn;           // after_func only (immutable)
+  site where;                         // after_func's call site (immutable)
+  std::shared_ptr<timer_state> self;  // (lock) set exactly while pending > 0
 };
 
 namespace {
 
 time_point to_time_point(std::int64_t ns) { return time_point(std::chrono::nanoseconds(ns)); }
 
-void drain(timer_state* s) {
-  if (s->ch) (void)s->ch.try_recv();
+// Withdraws a value sent but not received. True if there was one. lock held.
+bool drain(timer_state* s) { return s->ch && s->ch.try_recv().status == chan_status::ok; }
+
+// Puts s into a heap, due at `when`. lock held; `self` must be set or given.
+void add(timer_state* s, std::int64_t when) {
+  s->pending++;
+  timer_add(&s->rt, when);
 }
 
+// Starts a new arming of s. lock held, rt in no heap.
+void arm(const std::shared_ptr<timer_state>& s, std::int64_t when) {
+  s->active = true;
+  if (!s->self) s->self = s;
+  add(s.get(), when);
+}
+
+// Removes the arming in a heap, if any. lock held.
+void disarm(timer_state* s) {
+  if (timer_del(&s->rt)) s->pending--;
+}
+
+// The runtime calls this after popping rt from a heap, with no timer lock held.
 void fire(timer* t, std::int64_t now) {
-  auto* s = static_cast<timer_state*>(t->arg);
-  std::shared_ptr<timer_state> keep;
-  std::unique_lock<spinlock> lk(s->lock);
-  if (!s->active || t->owner.load(std::memory_order_acquire) != nullptr) return;  // stale
-  if (s->fn) {
-    s->active = false;
-    keep = std::move(s->self);
-    auto fn = s->fn;
-    site where = s->where;
-    lk.unlock();
-    auto body = [fn = std::move(fn)] { fn(); };
+  auto* s = static_cast<timer_state*>(t->arg);  // alive: this arming still counts in pending
+  std::shared_ptr<timer_state> keep;            // the last reference dies after unlocking
+  bool spawn_fn = false;                        // after_func: spawn fn once unlocked
+  std::function<void()> fn;
+  site where;
+  {
+    std::lock_guard<spinlock> lk(s->lock);
+    s->pending--;
+    bool current = s->active && t->owner.load(std::memory_order_acquire) == nullptr && now >= t->when;
+    if (current) {
+      if (!s->ch) {
+        s->active = false;
+        spawn_fn = true;
+        fn = s->fn;  // copied under the lock: once it is released, s may be freed
+        where = s->where;
+      } else {
+        // A full channel means the receiver has not taken the previous value: drop this
+        // one, as Go drops ticks for slow receivers.
+        (void)s->ch.try_send(to_time_point(now));
+        if (s->period > 0) {
+          std::int64_t when = t->when + s->period;
+          if (when <= now) when += s->period * (1 + (now - when) / s->period);  // skip missed ticks
+          add(s, when);
+        } else {
+          s->active = false;
+        }
+      }
+    }
+    if (s->pending == 0) keep = std::move(s->self);
+  }
+  if (spawn_fn) {
+    // Spawned without the lock: spawn() may take the scheduler's locks and wake an M.
+    auto body = [f = std::move(fn)] { f(); };
     routine r(body);
     r.where() = where;
     spawn(r);
-    return;
   }
-  // A full channel means the receiver has not taken the previous value: drop this one, as
-  // Go drops ticks for slow receivers.
-  (void)s->ch.try_send(to_time_point(now));
-  if (s->period > 0) {
-    std::int64_t when = t->when + s->period;
-    if (when <= now) when += s->period * (1 + (now - when) / s->period);  // skip missed ticks
-    timer_add(t, when);
-  } else {
-    s->active = false;
-    keep = std::move(s->self);
-  }
-}
-
-// Arms s to fire at `when`. lock held, not armed.
-void arm(const std::shared_ptr<timer_state>& s, std::int64_t when) {
-  s->active = true;
-  s->self = s;
-  timer_add(&s->rt, when);
 }
 
 std::shared_ptr<timer_state> make_state(bool with_chan) {
@@ -86,6 +119,8 @@ std::shared_ptr<timer_state> make_state(bool with_chan) {
   if (with_chan) s->ch = make_chan<time_point>(1);
   return s;
 }
+
+std::int64_t deadline_after(std::chrono::nanoseconds d) { return clock_now() + (d.count() > 0 ? d.count() : 0); }
 
 }  // namespace
 
@@ -98,31 +133,39 @@ using detail::timer_state;
 recv_chan<time_point> timer::c() const { return s_ ? recv_chan<time_point>(s_->ch) : recv_chan<time_point>(); }
 
 bool timer::stop() const {
-  std::shared_ptr<timer_state> keep;
+  if (!s_) throw goro::panic("time: Stop called on uninitialized Timer");
+  std::shared_ptr<timer_state> keep;  // declared before the guard: released after unlocking
   std::lock_guard<detail::spinlock> lk(s_->lock);
   bool was_active = s_->active;
-  detail::timer_del(&s_->rt);
+  detail::disarm(s_.get());
   s_->active = false;
-  keep = std::move(s_->self);
-  detail::drain(s_.get());
+  if (detail::drain(s_.get())) was_active = true;
+  if (s_->pending == 0) keep = std::move(s_->self);
   return was_active;
 }
 
 bool timer::reset(std::chrono::nanoseconds d) const {
+  if (!s_) throw goro::panic("time: Reset called on uninitialized Timer");
   std::lock_guard<detail::spinlock> lk(s_->lock);
   bool was_active = s_->active;
-  detail::timer_del(&s_->rt);
-  detail::drain(s_.get());
-  detail::arm(s_, detail::clock_now() + (d.count() > 0 ? d.count() : 0));
+  detail::disarm(s_.get());
+  if (detail::drain(s_.get())) was_active = true;
+  detail::arm(s_, detail::deadline_after(d));
   return was_active;
+}
+
+void ticker::stop() const {
+  // Go keeps Stop of a zero Ticker harmless (unlike Timer.Stop).
+  if (t_) (void)t_.stop();
 }
 
 void ticker::reset(std::chrono::nanoseconds d) const {
   if (d.count() <= 0) throw goro::panic("non-positive interval for Ticker.Reset");
+  if (!t_) throw goro::panic("time: Reset called on uninitialized Ticker");
   const auto& s = t_.s_;
   std::lock_guard<detail::spinlock> lk(s->lock);
-  detail::timer_del(&s->rt);
-  detail::drain(s.get());
+  detail::disarm(s.get());
+  (void)detail::drain(s.get());
   s->period = d.count();
   detail::arm(s, detail::clock_now() + d.count());
 }
@@ -130,15 +173,15 @@ void ticker::reset(std::chrono::nanoseconds d) const {
 timer new_timer(std::chrono::nanoseconds d) {
   auto s = detail::make_state(true);
   std::lock_guard<detail::spinlock> lk(s->lock);
-  detail::arm(s, detail::clock_now() + (d.count() > 0 ? d.count() : 0));
+  detail::arm(s, detail::deadline_after(d));
   return timer(s);
 }
 
 ticker new_ticker(std::chrono::nanoseconds d) {
   if (d.count() <= 0) throw goro::panic("non-positive interval for NewTicker");
   auto s = detail::make_state(true);
-  s->period = d.count();
   std::lock_guard<detail::spinlock> lk(s->lock);
+  s->period = d.count();
   detail::arm(s, detail::clock_now() + d.count());
   return ticker(timer(s));
 }
@@ -150,7 +193,7 @@ timer after_func(std::chrono::nanoseconds d, std::function<void()> f, std::sourc
   s->fn = std::move(f);
   s->where = detail::site{where.file_name(), where.function_name(), where.line(), nullptr};
   std::lock_guard<detail::spinlock> lk(s->lock);
-  detail::arm(s, detail::clock_now() + (d.count() > 0 ? d.count() : 0));
+  detail::arm(s, detail::deadline_after(d));
   return timer(s);
 }
 

@@ -125,7 +125,6 @@ goro::chan<int> closed_async() {
 TEST_P(ChanClose, ClosedChan) {
   run([] {
     for (impl how : {impl::direct, impl::select, impl::select_default}) {
-      SCOPED_TRACE(static_cast<int>(how));
       test1(how, closed_sync());
       // testasync1..4: the buffered value comes out first, by every kind of receive.
       {
@@ -148,6 +147,7 @@ TEST_P(ChanClose, ClosedChan) {
         EXPECT_TRUE(nb.ok);
         test1(how, c);
       }
+      ASSERT_FALSE(::testing::Test::HasFailure()) << "first failure with impl " << static_cast<int>(how);
     }
   });
 }

@@ -8,6 +8,10 @@
 // resumes only through ready(), so "parked with reason R" is a fact, not a guess, and no
 // assertion depends on timing. The polling itself is bounded so that a bug fails the test
 // instead of hanging it.
+//
+// gtest's assertions are thread-safe and work inside goroutines, but SCOPED_TRACE is not
+// usable there: gtest keeps the trace stack per thread, and a goroutine that parks may
+// resume on another thread.
 
 #include <gtest/gtest.h>
 
@@ -56,7 +60,9 @@ inline void expect_parked(std::uint64_t id, std::string_view reason, const void*
   auto g = wait_parked(id);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->wait_reason, reason);
-  if (object != nullptr) EXPECT_EQ(g->wait_object, object);
+  if (object != nullptr) {
+    EXPECT_EQ(g->wait_object, object);
+  }
 }
 
 // The id a spawned goroutine publishes as its first action, so its parent can find it.

@@ -115,7 +115,9 @@ TEST_P(ChanMemoryModel, KthReceiveHappensBeforeKPlusCthSend) {
     for (int k = 0; k < n + static_cast<int>(kCap); k++) {
       c.send(k);  // the k-th send (0-based)
       int r = k - static_cast<int>(kCap);
-      if (r >= 0 && r < n) EXPECT_EQ(slots[static_cast<std::size_t>(r)], r + 1);
+      if (r >= 0 && r < n) {
+        EXPECT_EQ(slots[static_cast<std::size_t>(r)], r + 1);
+      }
     }
     wg.wait();
   });
@@ -128,7 +130,6 @@ TEST_P(ChanMemoryModel, CloseHappensBeforeClosedReceive) {
     for (int i = 0; i < rounds; i++) {
       auto c = goro::make_chan<int>(i % 3);
       std::string a;
-      done_group wg(1);
       goro::go([c, &a] {
         a = "closed";
         c.close();
@@ -141,8 +142,6 @@ TEST_P(ChanMemoryModel, CloseHappensBeforeClosedReceive) {
           break;
       }
       EXPECT_EQ(a, "closed");
-      wg.done();
-      wg.wait();
     }
   });
 }

@@ -49,7 +49,9 @@ void nonblock_round(std::size_t buffer, T v1, T v2, bool via_select) {
   // Nobody is there: both fail.
   T got{};
   EXPECT_FALSE(try_recv(&got)) << "blocked receive succeeded";
-  if (buffer == 0) EXPECT_FALSE(try_send(v1)) << "blocked send succeeded";
+  if (buffer == 0) {
+    EXPECT_FALSE(try_send(v1)) << "blocked send succeeded";
+  }
 
   // Test receivers: a receiver arrives later; a non-blocking send eventually succeeds.
   goro::go([c, sync, v1] {

@@ -111,7 +111,8 @@ TEST_P(Mutex, FairnessStarvationMode) {
     std::atomic<bool> saw_starving{false};
     goro::wait_group wg;
     wg.go([&] {
-      while (!stop.load()) {
+      // Bounded, so that a mutex without starvation mode fails the test instead of hanging.
+      while (!stop.load() && hog_rounds.load() < 2000) {
         mu.lock();
         goro::sleep(100us);
         if ((mutex_core::state(mu) & mutex_core::kStarving) != 0) saw_starving = true;

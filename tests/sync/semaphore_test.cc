@@ -89,6 +89,10 @@ TEST_P(Semaphore, LargeWaiterAtTheHeadBlocksSmallerOnes) {
     EXPECT_EQ(sync_test::parked_on(&s, "semacquire"), 2);
     s.release(2);  // 3 free: the big one gets them; the small one still does not fit
     ASSERT_TRUE(sync_test::wait_parked(&s, "semacquire", 1));
+    ASSERT_TRUE(sync_test::wait_until([&] {
+      std::lock_guard<goro::mutex> lk(mu);
+      return order == "big ";
+    }));
     s.release(1);  // now the small one fits
     wg.wait();
     EXPECT_EQ(order, "big small ");

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -51,11 +52,26 @@ TEST_P(TimerTest, FiresOnceNotEarly) {
   });
 }
 
-TEST_P(TimerTest, DefaultHandleHasNoChannel) {
+// Misuse of zero handles, with Go's messages (a zero Ticker's Stop stays harmless).
+TEST_P(TimerTest, DefaultHandles) {
   run([] {
     goro::timer t;
     EXPECT_FALSE(static_cast<bool>(t));
     EXPECT_TRUE(t.c().is_nil());
+    auto panics = [](const std::function<void()>& f) -> std::string {
+      try {
+        f();
+      } catch (const goro::panic& p) {
+        return p.what();
+      }
+      return "no panic";
+    };
+    EXPECT_EQ(panics([&] { (void)t.stop(); }), "time: Stop called on uninitialized Timer");
+    EXPECT_EQ(panics([&] { (void)t.reset(1ms); }), "time: Reset called on uninitialized Timer");
+    goro::ticker tk;
+    EXPECT_TRUE(tk.c().is_nil());
+    tk.stop();
+    EXPECT_EQ(panics([&] { tk.reset(1ms); }), "time: Reset called on uninitialized Ticker");
   });
 }
 

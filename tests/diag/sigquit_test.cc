@@ -1,0 +1,115 @@
+// SIGQUIT: "SIGQUIT: quit", the dump of every goroutine, exit status 2, as Go; taken by the
+// diagnostics thread, so it works when every goroutine and every M is wedged.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "child.h"
+#include "goro/goro.h"
+
+using namespace std::chrono_literals;
+using diag_test::exit_code;
+
+namespace diag_test_scenarios {
+
+[[gnu::noinline]] void wedged_receiver(goro::chan<int> c) {
+  auto v = c.recv();
+  asm volatile("" ::"r"(v.has_value()));
+}
+
+[[gnu::noinline]] void wedged_locker(goro::mutex& mu) {
+  mu.lock();
+  mu.unlock();
+  asm volatile("");
+}
+
+// Goroutines parked in a channel receive and a mutex, one spinning on its thread without
+// ever yielding, and main sleeping; "ready" once they are all in place.
+void wedge(bool spin) {
+  goro::options o;
+  o.procs = 2;
+  o.long_running_threshold = std::chrono::milliseconds(-1);
+  goro::run(o, [spin] {
+    auto c = goro::make_chan<int>();
+    static goro::mutex mu;
+    mu.lock();
+    goro::go([c] { wedged_receiver(c); });
+    goro::go([] { wedged_locker(mu); });
+    if (spin) {
+      goro::go([] {
+        for (;;) asm volatile("pause");  // never yields: its M is wedged
+      });
+    }
+    goro::sleep(50ms);
+    std::puts("ready");
+    std::fflush(stdout);
+    for (;;) goro::sleep(10ms);
+  });
+}
+
+}  // namespace diag_test_scenarios
+
+namespace {
+
+TEST(DISABLED_Child, Wedged) {
+  if (!diag_test::in_child()) GTEST_SKIP();
+  diag_test_scenarios::wedge(true);
+}
+
+TEST(DISABLED_Child, WedgedReportOnly) {
+  if (!diag_test::in_child()) GTEST_SKIP();
+  goro::set_report_handler([](const goro::report& r) {
+    std::printf("report %s: %zu bytes, starts with %s\n", r.kind.c_str(), r.text.size(),
+                r.text.substr(0, r.text.find('\n')).c_str());
+    std::fflush(stdout);
+  });
+  diag_test_scenarios::wedge(false);
+}
+
+TEST(Sigquit, DumpsEveryGoroutineAndExits2) {
+  diag_test::child c("Wedged");
+  ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
+  kill(c.pid(), SIGQUIT);
+  int status = c.finish();
+  const std::string& e = c.err();
+  EXPECT_EQ(exit_code(status), 2) << e;
+  EXPECT_EQ(e.rfind("SIGQUIT: quit\nPC=0x", 0), 0u) << e;
+  EXPECT_NE(e.find(" sigcode="), std::string::npos) << e;
+  EXPECT_NE(e.find("\n\ngoroutine 1 [sleep]:\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("\n\ngoroutine 2 [chan receive]:\ndiag_test_scenarios::wedged_receiver(goro::chan<int>)\n\t"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("\n\ngoroutine 3 [sync.Mutex.Lock]:\ndiag_test_scenarios::wedged_locker(goro::mutex&)\n\t"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("\n\ngoroutine 4 [running]:\n\tgoroutine running on other thread; stack unavailable\ncreated by "),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("sigquit_test.cc:"), std::string::npos) << e;
+  EXPECT_NE(e.find("created by diag_test_scenarios::wedge"), std::string::npos) << e;
+  EXPECT_NE(e.find(" in goroutine 1\n\t"), std::string::npos) << e;
+}
+
+// GORO_SIGQUIT=dump: the dump goes to the report sink and the program keeps running.
+TEST(Sigquit, DumpModeReportsAndContinues) {
+  diag_test::child c("WedgedReportOnly", {"GORO_SIGQUIT=dump"});
+  ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
+  kill(c.pid(), SIGQUIT);
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (c.out().find("report sigquit") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    c.wait_for_line("never", std::chrono::seconds(1));
+  }
+  EXPECT_NE(c.out().find("report sigquit: "), std::string::npos) << c.out();
+  EXPECT_NE(c.out().find("starts with SIGQUIT: quit"), std::string::npos) << c.out();
+  // Still alive: the default action is back only after run() ends; kill it.
+  EXPECT_EQ(kill(c.pid(), 0), 0);
+  kill(c.pid(), SIGKILL);
+  c.finish();
+}
+
+}  // namespace

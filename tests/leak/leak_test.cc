@@ -1,0 +1,126 @@
+// Leak detection: goleak-style checks (goro/testing.h), their GoogleTest integration, and
+// the run-time grouping of long-parked goroutines (goro/leak.h).
+
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "goro/goro.h"
+#include "goro/leak.h"
+#include "goro/testing.h"
+#include "goro/testing/gtest.h"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// The guide's first leak: a receiver ranging over a channel its sender never closes.
+void leak_a_ranging_receiver(goro::chan<int> ch) {
+  goro::go([in = goro::recv_chan<int>(ch)] {
+    for (int v : in) (void)v;
+  });
+  ch.send(1);
+}
+
+// The classic "result channel nobody reads after a timeout".
+void leak_after_timeout() {
+  auto result = goro::make_chan<int>();
+  goro::go([out = goro::send_chan<int>(result)] {
+    goro::sleep(2ms);  // slow work
+    out.send(42);      // nobody will ever receive this
+  });
+  goro::select(goro::recv(result), goro::recv(goro::after(1ms)));
+}
+
+}  // namespace
+
+TEST(Leaks, FindLeaksIsNilWhenEverythingFinished) {
+  goro::run([] {
+    for (int i = 0; i < 10; i++) goro::go([] { goro::sleep(1ms); });
+    goro::error e = goro::testing::find_leaks();
+    EXPECT_FALSE(e) << e.message();
+  });
+}
+
+TEST(Leaks, FindLeaksNamesTheRangingReceiver) {
+  goro::run([] {
+    auto ch = goro::make_chan<int>();
+    leak_a_ranging_receiver(ch);
+    goro::testing::leak_options opts;
+    opts.grace = 50ms;
+    goro::error e = goro::testing::find_leaks(opts);
+    ASSERT_TRUE(e);
+    std::string text = e.message();
+    EXPECT_NE(text.find("found 1 unexpected goroutine(s)"), std::string::npos) << text;
+    EXPECT_NE(text.find("[chan receive]"), std::string::npos) << text;
+    EXPECT_NE(text.find("created by"), std::string::npos) << text;
+    EXPECT_NE(text.find("leak_test.cc"), std::string::npos) << text;
+    EXPECT_NE(text.find("leak_a_ranging_receiver"), std::string::npos) << text;
+    ch.close();  // let it go
+  });
+}
+
+TEST(Leaks, FindLeaksNamesTheAbandonedResultSender) {
+  goro::run([] {
+    leak_after_timeout();
+    goro::testing::leak_options opts;
+    opts.grace = 50ms;
+    goro::error e = goro::testing::find_leaks(opts);
+    ASSERT_TRUE(e);
+    EXPECT_NE(e.message().find("[chan send]"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("leak_after_timeout"), std::string::npos) << e.message();
+  });
+}
+
+TEST(Leaks, IgnoreListsAndIgnoreCurrent) {
+  goro::run([] {
+    auto ch = goro::make_chan<int>();
+    leak_a_ranging_receiver(ch);
+    goro::testing::leak_options opts;
+    opts.grace = 20ms;
+    opts.ignore = {"leak_a_ranging_receiver"};
+    EXPECT_FALSE(goro::testing::find_leaks(opts));
+    goro::testing::leak_options current;
+    current.grace = 20ms;
+    current.ignore_ids = goro::testing::snapshot_current();
+    EXPECT_FALSE(goro::testing::find_leaks(current));
+    ch.close();
+  });
+}
+
+TEST(Leaks, GtestIntegrationFailsALeakingTest) {
+  // What a user's test binary gets from leak_check_environment: the check runs when the
+  // main function of run() returns, and fails the test with the leaked goroutine's dump.
+  goro::testing::gtest_leak_options().grace = 30ms;
+  goro::testing::set_main_exit_check([] { goro::testing::expect_no_leaks(); });
+  goro::chan<int> ch;
+  EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(goro::run([&] {
+                                           ch = goro::make_chan<int>();
+                                           leak_a_ranging_receiver(ch);
+                                         }),
+                                         "leak_a_ranging_receiver");
+  goro::testing::set_main_exit_check(nullptr);
+  goro::testing::gtest_leak_options() = {};
+}
+
+TEST(Leaks, BlockedGroupsGroupAndCountGrowth) {
+  goro::run([] {
+    auto ch = goro::make_chan<int>();
+    for (int i = 0; i < 5; i++) leak_a_ranging_receiver(ch);
+    goro::sleep(20ms);
+    auto groups = goro::debug::blocked_groups(10ms);
+    ASSERT_FALSE(groups.empty());
+    EXPECT_EQ(groups[0].count, 5u);
+    EXPECT_EQ(groups[0].growth, 5);
+    EXPECT_EQ(groups[0].wait_reason, "chan receive");
+    EXPECT_NE(groups[0].created_at.find("leak_a_ranging_receiver"), std::string::npos) << groups[0].created_at;
+    for (int i = 0; i < 3; i++) leak_a_ranging_receiver(ch);
+    goro::sleep(20ms);
+    std::string text = goro::debug::leak_report(10ms);
+    EXPECT_NE(text.find("8 x [chan receive] (+3 since the last report"), std::string::npos) << text;
+    EXPECT_NE(text.find("created at"), std::string::npos) << text;
+    ch.close();
+  });
+}
