@@ -98,7 +98,16 @@ std::string where(const void* pc) {
     std::snprintf(buf, sizeof buf, "%p", pc);
     return buf;
   }
-  const sym_frame& f = sp.frames.front();
+  // The innermost frame of the user's code: lock() is usually reached through inlined
+  // std::lock_guard / std::unique_lock constructors, which say nothing useful.
+  const sym_frame* pick = &sp.frames.front();
+  for (const auto& f : sp.frames) {
+    if (f.name.rfind("std::", 0) != 0 && f.name.rfind("goro::", 0) != 0) {
+      pick = &f;
+      break;
+    }
+  }
+  const sym_frame& f = *pick;
   return f.name + " (" + (f.file.empty() ? "?" : f.file) + ":" + std::to_string(f.line) + ")";
 }
 
