@@ -21,6 +21,13 @@
 #ifdef GORO_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
+
+// Leaves a function's plain memory accesses uninstrumented by ThreadSanitizer.
+#ifdef GORO_TSAN
+#define GORO_NO_TSAN __attribute__((no_sanitize("thread")))
+#else
+#define GORO_NO_TSAN
+#endif
 #ifdef GORO_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>

@@ -1,8 +1,13 @@
 // Channel operations (Go's chan.go): send, receive, close, with the parking protocol of
-// runtime/park.h. Invariants are in chan_core.h.
+// runtime/park.h. Invariants and the lock-free fast paths are described in chan_core.h.
+//
+// Each blocking operation has the same shape as Go's: lock; complete at once if possible
+// (send_locked / recv_locked, shared with select); otherwise queue a waiter on this stack
+// and park with the lock held, which park() releases after the switch. The waker completes
+// the transfer under the lock, so a woken goroutine only reads `success`.
 
+#include <cassert>
 #include <cstdlib>
-#include <mutex>
 #include <new>
 
 #include "chan/chan_core.h"
@@ -10,56 +15,6 @@
 #include "runtime/park.h"
 
 namespace goro::detail {
-
-// ---- wait queues -------------------------------------------------------------------------
-
-void wait_queue::push(waiter* w) {
-  w->next = nullptr;
-  w->prev = last_;
-  if (last_ != nullptr) {
-    last_->next = w;
-  } else {
-    first_ = w;
-  }
-  last_ = w;
-  w->in_queue = true;
-}
-
-void wait_queue::remove(waiter* w) {
-  if (!w->in_queue) return;
-  if (w->prev != nullptr) {
-    w->prev->next = w->next;
-  } else {
-    first_ = w->next;
-  }
-  if (w->next != nullptr) {
-    w->next->prev = w->prev;
-  } else {
-    last_ = w->prev;
-  }
-  w->next = w->prev = nullptr;
-  w->in_queue = false;
-}
-
-waiter* wait_queue::pop() {
-  while (waiter* w = first_) {
-    remove(w);
-    if (w->select_done != nullptr) {
-      // The select this waiter belongs to may already have fired on another channel; then
-      // it is stale here, and the select removes its remaining waiters itself.
-      std::uint32_t expect = 0;
-      if (!w->select_done->compare_exchange_strong(expect, 1, std::memory_order_acq_rel)) continue;
-    }
-    return w;
-  }
-  return nullptr;
-}
-
-void wake_waiter(waiter* w) {
-  g* gp = w->gp;
-  gp->param.set(reinterpret_cast<std::uintptr_t>(w));
-  ready(gp);
-}
 
 namespace {
 
@@ -73,29 +28,14 @@ bool unlock_chan(g*, void* arg) {
   for (;;) park(nullptr, nullptr, reason, nullptr);
 }
 
-// Moves the value of a parked sender w into dst (or through the buffer). lock held.
-void recv_from_sender(chan_core* c, waiter* w, void* dst) {
-  if (c->cap == 0) {
-    if (dst != nullptr) c->ops->move_construct(dst, w->elem);
-  } else {
-    // The buffer is full: take its head, and put the sender's value at the tail (which is
-    // the same slot, since the buffer is full).
-    void* head = c->slot(c->recvx);
-    if (c->ops->size != 0) {
-      if (dst != nullptr) c->ops->move_construct(dst, head);
-      c->ops->destroy(head);
-      c->ops->move_construct(head, w->elem);
-    }
-    c->recvx = (c->recvx + 1) % c->cap;
-    c->sendx = c->recvx;
-  }
-  w->success = true;
-}
+// The ring buffer. An index wraps with a compare, not `%`: a division costs more than the
+// rest of a buffered operation.
+std::size_t next_index(const chan_core* c, std::size_t i) { return i + 1 == c->cap ? 0 : i + 1; }
 
 void buffer_put(chan_core* c, void* src) {
   if (c->ops->size != 0) c->ops->move_construct(c->slot(c->sendx), src);
-  c->sendx = (c->sendx + 1) % c->cap;
-  c->count.store(c->count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  c->sendx = next_index(c, c->sendx);
+  c->set_count(c->len() + 1);
 }
 
 void buffer_take(chan_core* c, void* dst) {
@@ -104,11 +44,89 @@ void buffer_take(chan_core* c, void* dst) {
     if (dst != nullptr) c->ops->move_construct(dst, head);
     c->ops->destroy(head);
   }
-  c->recvx = (c->recvx + 1) % c->cap;
-  c->count.store(c->count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  c->recvx = next_index(c, c->recvx);
+  c->set_count(c->len() - 1);
+}
+
+// Unlocks c and wakes w (if any) after the unlock, so the woken goroutine does not spin on
+// a lock its waker still holds.
+void unlock_and_wake(chan_core* c, waiter* w) {
+  c->lock.unlock();
+  if (w != nullptr) wake_waiter(w);
 }
 
 }  // namespace
+
+void wake_waiter(waiter* w) {
+  g* gp = w->gp;
+  gp->param.set(reinterpret_cast<std::uintptr_t>(w));
+  ready(gp);
+}
+
+void check_invariants([[maybe_unused]] const chan_core* c) {
+#ifndef NDEBUG
+  std::size_t n = c->len();
+  assert(n <= c->cap && "chan: count exceeds capacity");
+  assert((c->recvq.empty() || n == 0) && "chan: receivers wait on a non-empty channel");
+  assert((c->sendq.empty() || n == c->cap) && "chan: senders wait on a non-full channel");
+  assert((!c->is_closed() || c->sendq.empty()) && "chan: senders wait on a closed channel");
+  (void)n;
+#endif
+}
+
+// ---- operations with the lock held ---------------------------------------------------------
+
+bool send_locked(chan_core* c, void* src, waiter** wake) {
+  *wake = nullptr;
+  if (waiter* w = c->recvq.pop()) {
+    // A receiver is parked (so the buffer is empty): hand the value over directly.
+    if (w->elem != nullptr) c->ops->move_construct(w->elem, src);
+    w->success = true;
+    *wake = w;
+    return true;
+  }
+  if (c->len() < c->cap) {
+    buffer_put(c, src);
+    return true;
+  }
+  return false;
+}
+
+bool recv_locked(chan_core* c, void* dst, bool* ok, waiter** wake) {
+  *wake = nullptr;
+  if (waiter* w = c->sendq.pop()) {
+    if (c->cap == 0) {
+      // Unbuffered: take the parked sender's value directly.
+      if (dst != nullptr) c->ops->move_construct(dst, w->elem);
+    } else {
+      // The buffer is full (senders park only then): take its head, and put the sender's
+      // value at the tail, which is the same slot since the buffer is full. FIFO holds:
+      // the parked sender's value goes after every buffered one.
+      void* head = c->slot(c->recvx);
+      if (c->ops->size != 0) {
+        if (dst != nullptr) c->ops->move_construct(dst, head);
+        c->ops->destroy(head);
+        c->ops->move_construct(head, w->elem);
+      }
+      c->recvx = next_index(c, c->recvx);
+      c->sendx = c->recvx;
+    }
+    w->success = true;
+    *wake = w;
+    *ok = true;
+    return true;
+  }
+  if (c->len() > 0) {
+    buffer_take(c, dst);
+    *ok = true;
+    return true;
+  }
+  if (c->is_closed()) {
+    *ok = false;
+    return true;
+  }
+  return false;
+}
 
 // ---- lifetime ----------------------------------------------------------------------------
 
@@ -130,12 +148,14 @@ void chan_retain(chan_core* c, std::uint64_t refs) { c->refs.fetch_add(refs, std
 void chan_release(chan_core* c, std::uint64_t refs) {
   // acq_rel: the last release must see every other handle's operations before freeing.
   if (c->refs.fetch_sub(refs, std::memory_order_acq_rel) != refs) return;
-  std::size_t n = c->count.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < n && c->ops->size != 0; i++) c->ops->destroy(c->slot((c->recvx + i) % c->cap));
+  std::size_t n = c->len();
+  std::size_t i = c->recvx;
+  for (std::size_t k = 0; k < n && c->ops->size != 0; k++, i = next_index(c, i)) c->ops->destroy(c->slot(i));
   if (c->buf != nullptr) ::operator delete(c->buf, std::align_val_t(c->ops->align));
   delete c;
 }
 
+// Lock-free: a racy snapshot, like Go's len(ch).
 std::size_t chan_len(const chan_core* c) { return c == nullptr ? 0 : c->count.load(std::memory_order_relaxed); }
 std::size_t chan_cap(const chan_core* c) { return c == nullptr ? 0 : c->cap; }
 
@@ -145,52 +165,39 @@ void chan_send(chan_core* c, void* src) {
   if (c == nullptr) park_forever(wait_reason::chan_send_nil);
   g* gp = require_g("goro::chan::send");
   c->lock.lock();
-  if (c->closed) {
+  if (c->is_closed()) {
     c->lock.unlock();
     throw goro::panic("send on closed channel");
   }
-  if (waiter* w = c->recvq.pop()) {
-    // A receiver is parked: hand the value over directly.
-    if (w->elem != nullptr) c->ops->move_construct(w->elem, src);
-    w->success = true;
-    c->lock.unlock();
-    wake_waiter(w);
-    return;
-  }
-  if (c->count.load(std::memory_order_relaxed) < c->cap) {
-    buffer_put(c, src);
-    c->lock.unlock();
+  waiter* wake;
+  if (send_locked(c, src, &wake)) {
+    check_invariants(c);
+    unlock_and_wake(c, wake);
     return;
   }
   waiter w;
   w.gp = gp;
   w.elem = src;
   c->sendq.push(&w);
+  check_invariants(c);
   park(&unlock_chan, c, wait_reason::chan_send, c);
+  // Woken by a receiver (success: it took the value) or by close.
   if (!w.success) throw goro::panic("send on closed channel");
 }
 
 chan_status chan_try_send(chan_core* c, void* src) {
   if (c == nullptr) return chan_status::would_block;
+  if (quick_send_check(c) == quick_result::would_block) return chan_status::would_block;
   c->lock.lock();
-  if (c->closed) {
+  if (c->is_closed()) {
     c->lock.unlock();
     return chan_status::closed;
   }
-  if (waiter* w = c->recvq.pop()) {
-    if (w->elem != nullptr) c->ops->move_construct(w->elem, src);
-    w->success = true;
-    c->lock.unlock();
-    wake_waiter(w);
-    return chan_status::ok;
-  }
-  if (c->count.load(std::memory_order_relaxed) < c->cap) {
-    buffer_put(c, src);
-    c->lock.unlock();
-    return chan_status::ok;
-  }
-  c->lock.unlock();
-  return chan_status::would_block;
+  waiter* wake;
+  bool sent = send_locked(c, src, &wake);
+  check_invariants(c);
+  unlock_and_wake(c, wake);
+  return sent ? chan_status::ok : chan_status::would_block;
 }
 
 // ---- receive -----------------------------------------------------------------------------
@@ -199,46 +206,38 @@ bool chan_recv(chan_core* c, void* dst) {
   if (c == nullptr) park_forever(wait_reason::chan_receive_nil);
   g* gp = require_g("goro::chan::recv");
   c->lock.lock();
-  if (waiter* w = c->sendq.pop()) {
-    recv_from_sender(c, w, dst);
-    c->lock.unlock();
-    wake_waiter(w);
-    return true;
-  }
-  if (c->count.load(std::memory_order_relaxed) > 0) {
-    buffer_take(c, dst);
-    c->lock.unlock();
-    return true;
-  }
-  if (c->closed) {
-    c->lock.unlock();
-    return false;
+  waiter* wake;
+  bool ok;
+  if (recv_locked(c, dst, &ok, &wake)) {
+    check_invariants(c);
+    unlock_and_wake(c, wake);
+    return ok;
   }
   waiter w;
   w.gp = gp;
   w.elem = dst;
   c->recvq.push(&w);
+  check_invariants(c);
   park(&unlock_chan, c, wait_reason::chan_receive, c);
+  // Woken by a sender (success: the value is in dst) or by close.
   return w.success;
 }
 
 chan_status chan_try_recv(chan_core* c, void* dst) {
   if (c == nullptr) return chan_status::would_block;
+  switch (quick_recv_check(c)) {
+    case quick_result::would_block: return chan_status::would_block;
+    case quick_result::closed: return chan_status::closed;
+    case quick_result::unknown: break;
+  }
   c->lock.lock();
-  if (waiter* w = c->sendq.pop()) {
-    recv_from_sender(c, w, dst);
-    c->lock.unlock();
-    wake_waiter(w);
-    return chan_status::ok;
-  }
-  if (c->count.load(std::memory_order_relaxed) > 0) {
-    buffer_take(c, dst);
-    c->lock.unlock();
-    return chan_status::ok;
-  }
-  bool closed = c->closed;
-  c->lock.unlock();
-  return closed ? chan_status::closed : chan_status::would_block;
+  waiter* wake;
+  bool ok = false;
+  bool done = recv_locked(c, dst, &ok, &wake);
+  check_invariants(c);
+  unlock_and_wake(c, wake);
+  if (!done) return chan_status::would_block;
+  return ok ? chan_status::ok : chan_status::closed;
 }
 
 // ---- close -------------------------------------------------------------------------------
@@ -246,12 +245,17 @@ chan_status chan_try_recv(chan_core* c, void* dst) {
 void chan_close(chan_core* c) {
   if (c == nullptr) throw goro::panic("close of nil channel");
   c->lock.lock();
-  if (c->closed) {
+  if (c->is_closed()) {
     c->lock.unlock();
     throw goro::panic("close of closed channel");
   }
-  c->closed = true;
-  // Collect every waiter under the lock, wake them after releasing it.
+  // Release: pairs with the fast paths' acquire of `closed` (a receive that reports
+  // "closed" without the lock sees everything before the close). Stored before the queues
+  // are emptied, so a fast path that sees the emptied queue also sees `closed`.
+  c->closed.store(true, std::memory_order_release);
+  // Collect every waiter under the lock, wake them after releasing it. Receivers first,
+  // as Go does; a select waiting on both sides of this channel is woken once (the second
+  // pop loses its CAS).
   waiter* woken = nullptr;
   while (waiter* w = c->recvq.pop()) {
     w->success = false;
@@ -263,9 +267,10 @@ void chan_close(chan_core* c) {
     w->next = woken;
     woken = w;
   }
+  check_invariants(c);
   c->lock.unlock();
   while (woken != nullptr) {
-    waiter* next = woken->next;
+    waiter* next = woken->next;  // read before waking: the waiter dies with its goroutine
     wake_waiter(woken);
     woken = next;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // The type-erased channel (Go's hchan) and its wait queues (Go's sudog lists). Templates in
-// include/goro/chan.h only move elements in and out; all channel logic lives here.
+// include/goro/chan.h only move elements in and out; all channel logic lives here and in
+// chan.cc / select.cc.
 //
 // Invariants (all under `lock`):
 //  - count elements are constructed in buf at [recvx, recvx+count) modulo cap.
@@ -9,15 +10,26 @@
 //    unbuffered channel cap == 0, so at most one of the queues is non-empty... except for
 //    select waiters, which may sit in both queues of one channel at once (a select with a
 //    send and a receive case on the same channel); they are never paired with each other.
-//  - closed never goes back to false; once closed, sendq is empty.
+//    Either queue may also hold stale select waiters (their select already fired elsewhere)
+//    until that select relocks and unlinks them.
+//  - closed never goes back to false; once closed, sendq is empty and stays empty.
 //  - A waiter is linked into a queue iff in_queue; a select's waiters share `select_done`,
 //    and exactly one waker wins the CAS 0 -> 1 on it.
+// Debug builds check the first three after every operation (check_invariants()).
+//
+// Lock-free reads: `count`, `closed` and each queue's head are also read without the lock,
+// by len() and by the failed-non-blocking-operation fast paths (quick_recv_check() and
+// quick_send_check() below). They are written only under the lock, with release stores;
+// the lock-free readers use acquire loads. Each comment there says why a stale value is
+// harmless. On x86-64 all of these are plain moves.
 //
 // Memory model: every operation takes `lock`, which ThreadSanitizer sees; together with
-// ready()'s edge this gives Go's guarantees (send happens before the receive completes;
-// for unbuffered channels the receive happens before the send completes; close happens
-// before a receive that observes it; the k-th receive happens before the (k+C)-th send
-// completes).
+// ready()'s edge (and park()'s switch-out edge, which carries a parking goroutine's writes
+// to the scheduler context that releases the lock) this gives Go's guarantees: a send
+// happens before the receive completes; for unbuffered channels the receive happens before
+// the send completes; close happens before a receive that observes it; the k-th receive
+// happens before the (k+C)-th send completes. The lock-free fast path that reports
+// "closed" acquires `closed`, which the close released.
 
 #include <atomic>
 #include <cstddef>
@@ -40,41 +52,140 @@ struct waiter {
   bool success = false;  // set by the waker: true = value transferred, false = closed
 };
 
+// A FIFO of parked waiters (Go's waitq). All members run under the channel's lock, except
+// looks_empty().
 class wait_queue {
  public:
-  bool empty() const { return first_ == nullptr; }
-  void push(waiter* w);
-  void remove(waiter* w);
-  // The first waiter that can still be woken (a select waiter whose select already fired
-  // elsewhere is dropped on the way), unlinked; null if none.
-  waiter* pop();
-  const waiter* first() const { return first_; }
+  bool empty() const { return first_.load(std::memory_order_relaxed) == nullptr; }
+  // The lock-free reading of empty(), for the fast paths: acquire pairs with the release
+  // stores of first_ in push() and remove().
+  bool looks_empty() const { return first_.load(std::memory_order_acquire) == nullptr; }
+
+  void push(waiter* w) {
+    w->next = nullptr;
+    w->prev = last_;
+    if (last_ != nullptr) {
+      last_->next = w;
+    } else {
+      first_.store(w, std::memory_order_release);
+    }
+    last_ = w;
+    w->in_queue = true;
+  }
+
+  // Unlinks w if it is still linked (a select unlinks its waiters without knowing which
+  // ones a waker already took).
+  void remove(waiter* w) {
+    if (!w->in_queue) return;
+    if (w->prev != nullptr) {
+      w->prev->next = w->next;
+    } else {
+      first_.store(w->next, std::memory_order_release);
+    }
+    if (w->next != nullptr) {
+      w->next->prev = w->prev;
+    } else {
+      last_ = w->prev;
+    }
+    w->next = w->prev = nullptr;
+    w->in_queue = false;
+  }
+
+  // The first waiter that can still be woken, unlinked; null if none. A select waiter whose
+  // select already fired elsewhere (it lost the CAS on select_done) is stale: it is dropped
+  // on the way, and its select unlinks the rest of its waiters itself.
+  waiter* pop() {
+    while (waiter* w = first_.load(std::memory_order_relaxed)) {
+      remove(w);
+      if (w->select_done != nullptr) {
+        std::uint32_t expect = 0;
+        if (!w->select_done->compare_exchange_strong(expect, 1, std::memory_order_acq_rel)) continue;
+      }
+      return w;
+    }
+    return nullptr;
+  }
 
  private:
-  waiter* first_ = nullptr;
+  std::atomic<waiter*> first_{nullptr};  // written under the lock; see looks_empty()
   waiter* last_ = nullptr;
 };
 
 struct chan_core {
   spinlock lock;
-  const elem_ops* ops;
-  std::size_t cap;
-  unsigned char* buf;  // cap slots of ops->size bytes (null when cap == 0 or size == 0)
-  std::size_t sendx = 0;
-  std::size_t recvx = 0;
-  std::atomic<std::size_t> count{0};  // written under lock; read without it by len()
-  bool closed = false;
-  wait_queue recvq;
-  wait_queue sendq;
+  const elem_ops* ops;  // immutable after construction
+  std::size_t cap;      // immutable after construction
+  unsigned char* buf;   // cap slots of ops->size bytes (null when cap == 0 or size == 0)
+  std::size_t sendx = 0;             // (lock)
+  std::size_t recvx = 0;             // (lock)
+  std::atomic<std::size_t> count{0};  // (lock) for writes; read lock-free by len() and fast paths
+  std::atomic<bool> closed{false};    // (lock) for writes; read lock-free by the fast paths
+  wait_queue recvq;                   // (lock)
+  wait_queue sendq;                   // (lock)
   // Handle counts, packed: low 32 bits send-capable handles, high 32 bits receive-capable
   // ones (chan<T> counts in both). The channel is freed when both reach zero.
   std::atomic<std::uint64_t> refs{0};
 
   void* slot(std::size_t i) const { return buf + i * ops->size; }
+  bool is_closed() const { return closed.load(std::memory_order_relaxed); }  // (lock)
+  std::size_t len() const { return count.load(std::memory_order_relaxed); }  // (lock)
+  void set_count(std::size_t n) { count.store(n, std::memory_order_release); }  // (lock)
 };
 
+// ---- operations with the channel locked (chan.cc), shared by chan ops and select --------
+
+// Tries to send *src on c, which is locked and not closed: to the first parked receiver
+// (directly into its storage) or into the buffer. Returns false, changing nothing, if it
+// would block. On true, *wake is the receiver to wake once the lock is released, or null.
+bool send_locked(chan_core* c, void* src, waiter** wake);
+
+// Tries to receive from locked c into dst (null: discard): from the first parked sender,
+// the buffer, or the closed state. Returns false, changing nothing, if it would block. On
+// true, *ok says whether a value arrived (false: closed and drained) and *wake is the
+// sender to wake once the lock is released, or null.
+bool recv_locked(chan_core* c, void* dst, bool* ok, waiter** wake);
+
 // Wakes w's goroutine: records which waiter fired (for select) and readies it. w lives on
-// that goroutine's stack: do not touch it afterwards.
+// that goroutine's stack: do not touch it afterwards. Call without the channel lock.
 void wake_waiter(waiter* w);
+
+// Debug builds: asserts the invariants above (lock held). No-op with NDEBUG.
+void check_invariants(const chan_core* c);
+
+// ---- lock-free fast paths for non-blocking operations (Go's chanrecv/chansend, !block) ---
+
+enum class quick_result : std::uint8_t {
+  unknown,      // take the lock and try for real
+  would_block,  // the operation cannot complete now: report that without locking
+  closed,       // (receive only) the channel is closed and drained: report that
+};
+
+// A receive cannot proceed iff no sender is parked (unbuffered) or the buffer is empty.
+inline bool recv_not_ready(const chan_core* c) {
+  return c->cap == 0 ? c->sendq.looks_empty() : c->count.load(std::memory_order_acquire) == 0;
+}
+
+// Go's argument, with acquire loads standing in for Go's atomics: we saw "not ready", then
+// "not closed". A channel never reopens, so it was open when we saw it not ready: that
+// moment is a valid linearization point for "would block". If it was closed, we re-check
+// readiness: closing and the last receive happen in separate critical sections, and
+// acquiring `closed` (released by the close) orders everything before the close, so a
+// "not ready" seen now is final: the channel is closed and drained, forever.
+inline quick_result quick_recv_check(const chan_core* c) {
+  if (!recv_not_ready(c)) return quick_result::unknown;
+  if (!c->closed.load(std::memory_order_acquire)) return quick_result::would_block;
+  return recv_not_ready(c) ? quick_result::closed : quick_result::unknown;
+}
+
+// A send cannot proceed iff no receiver is parked (unbuffered) or the buffer is full. The
+// order is "not ready", then "not closed" (Go reads closed first): "not ready" read from a
+// critical section after a close would show us `closed` too (acquire), so seeing "not
+// closed" afterwards proves the not-ready state was an open one. Reading closed first
+// would let a close that emptied recvq in between pass for "open and not ready".
+inline quick_result quick_send_check(const chan_core* c) {
+  bool not_ready = c->cap == 0 ? c->recvq.looks_empty() : c->count.load(std::memory_order_acquire) == c->cap;
+  if (not_ready && !c->closed.load(std::memory_order_acquire)) return quick_result::would_block;
+  return quick_result::unknown;
+}
 
 }  // namespace goro::detail

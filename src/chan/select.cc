@@ -5,10 +5,15 @@
 //     select_done flag, and park; the park's unlock function releases the channel locks.
 //  3. When woken, the waker has won select_done and filled in the winning waiter; relock
 //     and unlink the waiters of every other case.
+// A select with a default and a single non-nil case first tries the lock-free check of
+// chan_core.h, like Go's selectnbsend/selectnbrecv. With several cases there is no such
+// shortcut: their lock-free observations would be made at different moments, and a select
+// must act on the state of all its channels at one moment (TestNonblockSelectRace).
 
-#include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <memory>
+#include <new>
+#include <utility>
 
 #include "chan/chan_core.h"
 #include "goro/panic.h"
@@ -32,19 +37,50 @@ namespace {
   return static_cast<std::uint32_t>(x >> 32);
 }
 
-// Scratch space sized for the common case without allocating.
+// Scratch space for n elements, on the stack up to N. Elements are constructed only for
+// the n in use (a select has a handful of cases; constructing N waiters every time cost
+// more than the rest of the first pass).
 template <class T, int N>
 class small_buf {
  public:
-  explicit small_buf(int n) : p_(n <= N ? inline_ : (heap_.resize(static_cast<std::size_t>(n)), heap_.data())) {}
+  explicit small_buf(int n) : n_(n) {
+    if (n > N) heap_.reset(static_cast<T*>(::operator new(sizeof(T) * static_cast<std::size_t>(n))));
+    p_ = heap_ ? heap_.get() : reinterpret_cast<T*>(inline_);
+    for (int i = 0; i < n; i++) ::new (p_ + i) T();
+  }
+  ~small_buf() {
+    for (int i = 0; i < n_; i++) p_[i].~T();
+  }
+  small_buf(const small_buf&) = delete;
+  small_buf& operator=(const small_buf&) = delete;
   T& operator[](int i) { return p_[i]; }
   T* data() { return p_; }
 
  private:
-  T inline_[N];
-  std::vector<T> heap_;
+  struct deleter {
+    void operator()(T* p) const { ::operator delete(p); }
+  };
+  int n_;
+  alignas(T) unsigned char inline_[sizeof(T) * N];
+  std::unique_ptr<T, deleter> heap_;
   T* p_;
 };
+
+// Sorts a few channel pointers (insertion sort: selects are small) and drops duplicates.
+// Returns the number of distinct channels.
+int sort_unique(chan_core** a, int n) {
+  for (int i = 1; i < n; i++) {
+    chan_core* x = a[i];
+    int j = i;
+    for (; j > 0 && a[j - 1] > x; j--) a[j] = a[j - 1];
+    a[j] = x;
+  }
+  int d = 0;
+  for (int i = 0; i < n; i++) {
+    if (d == 0 || a[d - 1] != a[i]) a[d++] = a[i];
+  }
+  return d;
+}
 
 struct locks {
   chan_core** order;  // distinct channels, ascending address
@@ -62,66 +98,40 @@ bool unlock_all(g*, void* arg) {
   return true;
 }
 
-// Tries case i with its channel locked. True if it completed (recv_ok set for receives).
+// Tries case sc with every channel locked. True if it completed: the locks are released
+// and any waiter woken (recv_ok set for receives). False: nothing changed, locks still held.
 // Throws goro::panic for a send on a closed channel (after unlocking everything).
 bool try_case(const select_case& sc, const locks& held, bool* recv_ok) {
   chan_core* c = sc.c;
+  waiter* wake;
   if (sc.is_send) {
-    if (c->closed) {
+    if (c->is_closed()) {
       held.unlock();
       throw goro::panic("send on closed channel");
     }
-    if (waiter* w = c->recvq.pop()) {
-      if (w->elem != nullptr) c->ops->move_construct(w->elem, sc.elem);
-      w->success = true;
-      held.unlock();
-      wake_waiter(w);
-      return true;
-    }
-    if (c->count.load(std::memory_order_relaxed) < c->cap) {
-      if (c->ops->size != 0) c->ops->move_construct(c->slot(c->sendx), sc.elem);
-      c->sendx = (c->sendx + 1) % c->cap;
-      c->count.store(c->count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      held.unlock();
-      return true;
-    }
-    return false;
+    if (!send_locked(c, sc.elem, &wake)) return false;
+  } else {
+    if (!recv_locked(c, sc.elem, recv_ok, &wake)) return false;
   }
-  if (waiter* w = c->sendq.pop()) {
-    if (c->cap == 0) {
-      if (sc.elem != nullptr) c->ops->move_construct(sc.elem, w->elem);
-    } else {
-      void* head = c->slot(c->recvx);
-      if (c->ops->size != 0) {
-        if (sc.elem != nullptr) c->ops->move_construct(sc.elem, head);
-        c->ops->destroy(head);
-        c->ops->move_construct(head, w->elem);
-      }
-      c->recvx = (c->recvx + 1) % c->cap;
-      c->sendx = c->recvx;
-    }
-    w->success = true;
-    *recv_ok = true;
-    held.unlock();
-    wake_waiter(w);
-    return true;
-  }
-  if (c->count.load(std::memory_order_relaxed) > 0) {
-    void* head = c->slot(c->recvx);
-    if (c->ops->size != 0) {
-      if (sc.elem != nullptr) c->ops->move_construct(sc.elem, head);
-      c->ops->destroy(head);
-    }
-    c->recvx = (c->recvx + 1) % c->cap;
-    c->count.store(c->count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-    *recv_ok = true;
-    held.unlock();
-    return true;
-  }
-  if (c->closed) {
-    *recv_ok = false;
-    held.unlock();
-    return true;
+  check_invariants(c);
+  held.unlock();
+  if (wake != nullptr) wake_waiter(wake);
+  return true;
+}
+
+// The lock-free shortcut for a select with a default and one live case: true if that case
+// surely cannot proceed (then the default runs), false if the locked path must decide. A
+// receive that finds the channel closed and drained completes here (recv_ok = false).
+bool quick_case(const select_case& sc, bool* recv_ok, bool* completed) {
+  *completed = false;
+  if (sc.is_send) return quick_send_check(sc.c) == quick_result::would_block;
+  switch (quick_recv_check(sc.c)) {
+    case quick_result::would_block: return true;
+    case quick_result::closed:
+      *recv_ok = false;
+      *completed = true;
+      return false;
+    case quick_result::unknown: break;
   }
   return false;
 }
@@ -140,14 +150,17 @@ int select_impl(select_case* cases, int n, bool has_default, bool* recv_ok) {
     require_g("goro::select");
     for (;;) park(nullptr, nullptr, n == 0 ? wait_reason::select_no_cases : wait_reason::select, nullptr);
   }
+  if (has_default && live == 1) {
+    bool completed;
+    if (quick_case(cases[poll[0]], recv_ok, &completed)) return -1;
+    if (completed) return poll[0];
+  }
   // Random poll order (Fisher-Yates), so ready cases are chosen uniformly.
   for (int i = live - 1; i > 0; i--) std::swap(poll[i], poll[static_cast<int>(select_rand() % static_cast<std::uint32_t>(i + 1))]);
   // Lock order: by channel address, each channel once.
   small_buf<chan_core*, 8> order(live);
   for (int i = 0; i < live; i++) order[i] = cases[poll[i]].c;
-  std::sort(order.data(), order.data() + live);
-  int distinct = static_cast<int>(std::unique(order.data(), order.data() + live) - order.data());
-  locks held{order.data(), distinct};
+  locks held{order.data(), sort_unique(order.data(), live)};
 
   g* gp = has_default ? nullptr : require_g("goro::select");
   held.lock();
@@ -175,7 +188,9 @@ int select_impl(select_case* cases, int n, bool has_default, bool* recv_ok) {
   gp->param.set(0);
   park(&unlock_all, &held, wait_reason::select, nullptr);
 
-  // Pass 3: the waker picked one waiter; take the others out of their queues.
+  // Pass 3: the waker picked one waiter (and unlinked it); take the others out of their
+  // queues. Some may be gone already: an operation that met one of them lost the CAS on
+  // `done` and dropped it.
   auto* winner = reinterpret_cast<waiter*>(gp->param.get());
   held.lock();
   for (int k = 0; k < live; k++) {

@@ -46,7 +46,7 @@ namespace goro::detail {
 namespace {
 
 struct settings {
-  std::int64_t interval_ms = 200;
+  std::int64_t interval_ms = 500;
   std::int64_t lockhold_ms = 1000;
   std::int64_t ctxignore_ms = 1000;
   std::int64_t stackwarn_pct = 75;
@@ -122,25 +122,52 @@ std::string secs(std::int64_t ns) {
   return buf;
 }
 
-std::vector<record> census(bool with_ctx) {
+bool is_mutex_wait(wait_reason r);
+
+// What a scan keeps: only the goroutines some detector needs, so that a scan of many
+// goroutines allocates nothing for the others.
+struct scan_filter {
+  std::int64_t now = 0;
+  std::int64_t min_lock_wait_ns = -1;  // mutex waiters parked at least this long (-1: none)
+  bool with_ctx = false;               // goroutines started under a context
+  std::uint32_t min_stack_hw = 0;      // stack high-water at least this (0: none)
+  const std::set<std::uint64_t>* ids = nullptr;  // these goroutines, whatever they do
+};
+
+record make_record(g* gp, bool with_ctx) {
+  record r;
+  r.id = gp->id;
+  r.state = gp->state.load(std::memory_order_relaxed);
+  r.reason = gp->reason.get();
+  r.wait_obj = gp->wait_obj.get();
+  r.wait_since = gp->wait_since.get();
+  r.created = gp->created;
+  if (with_ctx) r.ctx = gp->start_ctx;
+  r.stack_hw = gp->stack_hw.get();
+  return r;
+}
+
+// Scans the registry one shard at a time (spawns and exits on other P's go on).
+std::vector<record> census(const scan_filter& f) {
   std::vector<record> out;
   struct arg_t {
     std::vector<record>* out;
-    bool with_ctx;
-  } arg{&out, with_ctx};
-  registry_for_each(
+    const scan_filter* f;
+  } arg{&out, &f};
+  registry_for_each_shard(
       [](g* gp, void* a) {
         auto* arg = static_cast<arg_t*>(a);
-        record r;
-        r.id = gp->id;
-        r.state = gp->state.load(std::memory_order_relaxed);
-        r.reason = gp->reason.get();
-        r.wait_obj = gp->wait_obj.get();
-        r.wait_since = gp->wait_since.get();
-        r.created = gp->created;
-        if (arg->with_ctx) r.ctx = gp->start_ctx;
-        r.stack_hw = gp->stack_hw.get();
-        arg->out->push_back(std::move(r));
+        const scan_filter& f = *arg->f;
+        bool keep = false;
+        if (f.min_lock_wait_ns >= 0 && is_mutex_wait(gp->reason.get()) &&
+            gp->state.load(std::memory_order_relaxed) == g_state::waiting) {
+          std::int64_t since = gp->wait_since.get();
+          keep = since != 0 && f.now - since >= f.min_lock_wait_ns;
+        }
+        bool has_ctx = f.with_ctx && gp->start_ctx != nullptr;
+        keep = keep || has_ctx || (f.min_stack_hw != 0 && gp->stack_hw.get() >= f.min_stack_hw) ||
+               (f.ids != nullptr && f.ids->count(gp->id) != 0);
+        if (keep) arg->out->push_back(make_record(gp, has_ctx));
       },
       &arg);
   return out;
@@ -168,31 +195,39 @@ void emit(const char* kind, std::uint64_t id, std::string text) {
 
 void check_locks(monitor& mon, std::int64_t now) {
   const std::int64_t hold_ns = mon.cfg.lockhold_ms * 1'000'000;
-  // A cheap pass without the gate: is anyone waiting for a lock long enough to matter?
-  std::int64_t min_wait = mon.cfg.lockhold_ms > 0 ? hold_ns : 100'000'000;
-  bool any = false;
-  for (const auto& r : census(false)) {
-    if (r.state == g_state::waiting && is_mutex_wait(r.reason) && now - r.wait_since >= std::min(min_wait, std::int64_t{100'000'000})) any = true;
-  }
-  if (!any) return;
+  // Waiters worth a look: parked on a lock for 100 ms (a cycle) or the hold threshold.
+  scan_filter f;
+  f.now = now;
+  f.min_lock_wait_ns = std::min<std::int64_t>(hold_ns > 0 ? hold_ns : 100'000'000, 100'000'000);
+  if (census(f).empty()) return;
 
   // With the gate closed, parked goroutines stay parked, so the locks they wait on stay
   // alive while we read their owners.
-  dump_gate_raise();
-  std::vector<record> gs = census(false);
-  std::map<std::uint64_t, const record*> by_id;
-  for (const auto& r : gs) by_id[r.id] = &r;
+  std::vector<record> waiters;
   struct edge {
     std::uint64_t owner;
     const void* owner_pc;
   };
   std::map<std::uint64_t, edge> waits_for;  // waiter -> holder
-  for (const auto& r : gs) {
+  dump_gate_raise();
+  waiters = census(f);
+  std::set<std::uint64_t> owners;
+  for (const auto& r : waiters) {
     if (r.state != g_state::waiting || !is_mutex_wait(r.reason) || r.wait_obj == nullptr) continue;
     mutex_owner_info o = holder_of(r);
-    if (o.goroutine != 0 && o.goroutine != r.id) waits_for[r.id] = {o.goroutine, o.pc};
+    if (o.goroutine != 0 && o.goroutine != r.id) {
+      waits_for[r.id] = {o.goroutine, o.pc};
+      owners.insert(o.goroutine);
+    }
   }
   dump_gate_lower();
+  if (waits_for.empty()) return;
+  scan_filter of;
+  of.ids = &owners;
+  std::vector<record> gs = census(of);
+  for (auto& r : waiters) gs.push_back(r);
+  std::map<std::uint64_t, const record*> by_id;
+  for (const auto& r : gs) by_id.emplace(r.id, &r);
 
   // Partial deadlocks: cycles in waits_for (each goroutine waits for at most one lock).
   std::set<std::uint64_t> done;
@@ -288,17 +323,23 @@ void check_stacks(monitor& mon, const std::vector<record>& gs) {
 void pass(monitor& mon) {
   std::int64_t now = coarse_now();
   check_locks(mon, now);
-  bool want_ctx = mon.cfg.ctxignore_ms > 0;
-  bool want_stack = mon.cfg.stackwarn_pct > 0;
-  if (want_ctx || want_stack) {
-    std::vector<record> gs = census(want_ctx);
-    if (want_ctx) check_contexts(mon, now, gs);
-    if (want_stack) check_stacks(mon, gs);
-    // Forget goroutines that are gone (ids are never reused).
-    std::set<std::uint64_t> live;
-    for (const auto& r : gs) live.insert(r.id);
-    for (auto* s : {&mon.reported_ctx, &mon.reported_stack}) {
-      for (auto it = s->begin(); it != s->end();) it = live.count(*it) != 0 ? std::next(it) : s->erase(it);
+  scan_filter f;
+  f.now = now;
+  f.with_ctx = mon.cfg.ctxignore_ms > 0;
+  if (mon.cfg.stackwarn_pct > 0) {
+    f.min_stack_hw = static_cast<std::uint32_t>(stack_size_configured() * static_cast<std::size_t>(mon.cfg.stackwarn_pct) / 100);
+  }
+  if (f.with_ctx || f.min_stack_hw != 0) {
+    std::vector<record> gs = census(f);
+    if (f.with_ctx) check_contexts(mon, now, gs);
+    if (f.min_stack_hw != 0) check_stacks(mon, gs);
+    // Forget reported goroutines that are gone: they were in this scan if still alive.
+    if (!mon.reported_ctx.empty() || !mon.reported_stack.empty()) {
+      std::set<std::uint64_t> live;
+      for (const auto& r : gs) live.insert(r.id);
+      for (auto* s : {&mon.reported_ctx, &mon.reported_stack}) {
+        for (auto it = s->begin(); it != s->end();) it = live.count(*it) != 0 ? std::next(it) : s->erase(it);
+      }
     }
   }
   if (mon.cfg.leak_report_s > 0 && now - mon.last_leak_report >= mon.cfg.leak_report_s * 1'000'000'000) {
@@ -311,12 +352,18 @@ void loop() {
   monitor& mon = *g_monitor;
   std::unique_lock<std::mutex> lk(mon.lock);
   mon.last_leak_report = coarse_now();
+  auto wait = std::chrono::milliseconds(mon.cfg.interval_ms);
   while (!mon.stop) {
-    mon.cv.wait_for(lk, std::chrono::milliseconds(mon.cfg.interval_ms));
+    mon.cv.wait_for(lk, wait);
     if (mon.stop) break;
     lk.unlock();
+    auto t0 = std::chrono::steady_clock::now();
     pass(mon);
+    auto took = std::chrono::steady_clock::now() - t0;
     lk.lock();
+    // Keep the monitor under ~2% of one core however many goroutines there are.
+    wait = std::max(std::chrono::milliseconds(mon.cfg.interval_ms),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(took * 50));
   }
 }
 

@@ -25,16 +25,19 @@ struct collect_arg {
 }  // namespace
 
 void take_snapshot(snapshot& out, g* self, std::uint64_t only_id) {
+  // The caller's own stack first: it is live, and it is ours.
+  std::vector<std::uintptr_t> self_pcs(kMaxDepth);
+  std::size_t n = 0;
+  if (self != nullptr && (only_id == 0 || only_id == self->id)) n = unwind_current(self_pcs.data(), kMaxDepth);
+  self_pcs.resize(n);
+  take_snapshot(out, self, only_id, self_pcs);
+}
+
+void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vector<std::uintptr_t>& self_pcs) {
   out.gs.clear();
   out.pcs.clear();
   out.now = coarse_now();
-  std::uintptr_t buf[kMaxDepth];
-
-  // The caller's own stack first: it is live, and it is ours.
-  std::vector<std::uintptr_t> self_pcs;
-  if (self != nullptr && (only_id == 0 || only_id == self->id)) {
-    self_pcs.assign(buf, buf + unwind_current(buf, kMaxDepth));
-  }
+  std::vector<std::uintptr_t> buf(kMaxDepth);
 
   std::vector<std::pair<g*, g_snap>> found;
   if (g_sched != nullptr) {
@@ -73,12 +76,12 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id) {
       stable = true;
     }
     if (!stable) continue;
-    std::size_t n = unwind_suspended(gp, buf, kMaxDepth);
+    std::size_t n = unwind_suspended(gp, buf.data(), kMaxDepth);
     if (n == 0) continue;  // not started yet
     s.has_stack = true;
     s.pc_begin = static_cast<std::uint32_t>(out.pcs.size());
     s.pc_count = static_cast<std::uint32_t>(n);
-    out.pcs.insert(out.pcs.end(), buf, buf + n);
+    out.pcs.insert(out.pcs.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
   }
   dump_gate_lower();
 

@@ -35,6 +35,10 @@ struct snapshot {
 // stack starts at the caller of the public entry point (frames of goro::debug are hidden by
 // the formatter anyway).
 void take_snapshot(snapshot& out, g* self, std::uint64_t only_id = 0);
+// The same, with self's stack already unwound (self_pcs, from unwind_current() on self's
+// own stack): for a caller that takes the snapshot on another thread, because symbolizing
+// needs more stack than a goroutine may have (see debug.cc).
+void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vector<std::uintptr_t>& self_pcs);
 
 // Go's traceback of every goroutine in the snapshot (runtime.Stack(buf, true), pprof
 // goroutine debug=2): blocks separated by one empty line, ending with one newline.

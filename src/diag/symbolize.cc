@@ -88,6 +88,41 @@ class symbolizer {
  private:
   Dwfl* dwfl_ = nullptr;
   std::unordered_map<std::uintptr_t, std::unique_ptr<sym_pc>> cache_;
+  // Per compile unit (by its DIE offset): the entry address of every function with code
+  // -> the offset of its DIE. Built by one walk of the unit, the first time it is needed.
+  std::unordered_map<Dwarf_Off, std::unordered_map<Dwarf_Addr, Dwarf_Off>> functions_;
+
+  Dwarf_Off function_die(Dwarf_Die* cu, Dwarf_Addr entry) {
+    auto [it, fresh] = functions_.try_emplace(dwarf_dieoffset(cu));
+    if (fresh) index_functions(cu, it->second);
+    auto f = it->second.find(entry);
+    return f != it->second.end() ? f->second : 0;
+  }
+
+  static void index_functions(Dwarf_Die* parent, std::unordered_map<Dwarf_Addr, Dwarf_Off>& out) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return;
+    do {
+      int tag = dwarf_tag(&child);
+      if (tag == DW_TAG_subprogram) {
+        Dwarf_Addr lo = 0;
+        if (dwarf_entrypc(&child, &lo) == 0 || dwarf_lowpc(&child, &lo) == 0) out.emplace(lo, dwarf_dieoffset(&child));
+      }
+      // Code hides in functions, blocks, namespaces and (local) classes; not in the rest.
+      switch (tag) {
+        case DW_TAG_subprogram:
+        case DW_TAG_lexical_block:
+        case DW_TAG_namespace:
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type:
+          if (dwarf_haschildren(&child)) index_functions(&child, out);
+          break;
+        default:
+          break;
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
 
   void report() {
     static const Dwfl_Callbacks callbacks = {
@@ -147,8 +182,20 @@ class symbolizer {
     // is a frame at the current location; its call site becomes the location of the next.
     Dwarf_Addr bias = 0;
     if (Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias)) {
+      // Start at the function's own DIE, found by its entry address: the out-of-line code
+      // of a local class (a lambda) is nested inside its enclosing function's DIE, which
+      // does not contain that code's addresses, so a search from the CU down could miss it.
       std::vector<Dwarf_Die> chain;
-      find_scopes(cu, addr - bias, chain);
+      Dwarf_Die fn;
+      Dwarf_Addr dwbias = 0;
+      Dwarf* dw = dwfl_module_getdwarf(mod, &dwbias);
+      Dwarf_Off fn_off = out.entry != 0 ? function_die(cu, out.entry - bias) : 0;
+      if (dw != nullptr && fn_off != 0 && dwarf_offdie(dw, fn_off, &fn) != nullptr && dwarf_haspc(&fn, addr - bias) == 1) {
+        chain.push_back(fn);
+        find_scopes(&fn, addr - bias, chain);
+      } else {
+        find_scopes(cu, addr - bias, chain);
+      }
       Dwarf_Files* files = nullptr;
       if (dwarf_getsrcfiles(cu, &files, nullptr) != 0) files = nullptr;
       for (std::size_t i = chain.size(); i-- > 0;) {
@@ -348,7 +395,8 @@ split_name split_function_name(std::string_view full) {
 bool is_runtime_function(std::string_view name) {
   // A lambda defined inside goro's own code (wait_group::go's wrapper, run()'s) is glue too.
   if (starts_with(name, "goro::") && name.find("::{lambda") != std::string_view::npos) return true;
-  return starts_with(name, "goro::detail::") || starts_with(name, "goro::(anonymous namespace)::") ||
+  return starts_with(name, "goro::detail::") || starts_with(name, "goro::arch::") ||
+         starts_with(name, "goro::(anonymous namespace)::") ||
          starts_with(name, "goro::debug::") || starts_with(name, "goro_arch_") || starts_with(name, "goro::go<") ||
          starts_with(name, "goro::run<");
 }

@@ -37,7 +37,9 @@ void switch_to_scheduler(g* gp, post_action action) {
           "only wrap calls that block the thread, not goroutine operations");
   }
   mp->action.set(action);
+  arch::hb_release(&mp->g0);  // the switch-out edge (TSan), see post_switch()
   arch::switch_to(gp->ctx, mp->g0);
+  resumed_on_m(gp);
 }
 
 }  // namespace
@@ -145,7 +147,7 @@ void blocking_enter() {
   gp->wait_since.set(coarse_now());
   set_state(gp, g_state::running, g_state::syscall);
   pp->syscalltick.store(pp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  mp->oldp = pp;
+  mp->oldp.set(pp);
   mp->pp.set(nullptr);
   // From here sysmon may take the P (syscall -> idle) and give it to another M.
   pp->status.store(p_status::syscall, std::memory_order_release);
@@ -154,8 +156,8 @@ void blocking_enter() {
 void blocking_exit() {
   m* mp = current_m();  // the same thread as blocking_enter: nothing switched in between
   g* gp = mp->curg.get();
-  p* pp = mp->oldp;
-  mp->oldp = nullptr;
+  p* pp = mp->oldp.get();
+  mp->oldp.set(nullptr);
   gp->wait_since.set(0);
   // After goroutine 1 returned, a goroutine is abandoned when its blocking call returns
   // (runtime.h): it takes the no-P path below and is never scheduled again.
@@ -181,7 +183,9 @@ void blocking_exit() {
     return;
   }
   mp->action.set(post_action::syscall_no_p);
+  arch::hb_release(&mp->g0);  // the switch-out edge (TSan), see post_switch()
   arch::switch_to(gp->ctx, mp->g0);
+  resumed_on_m(gp);
   arch::hb_acquire(gp);
 }
 

@@ -31,6 +31,13 @@ using unlock_fn = bool (*)(g* gp, void* arg);
 // the switch. Returns when someone calls ready(gp) (or at once if unlock returned false).
 void park(unlock_fn unlock, void* arg, wait_reason reason, const void* obj);
 
+// For TSan, called by a goroutine first thing whenever it starts or resumes on an M: what
+// the M's thread did before it began scheduling (its creation, the initialisation of its
+// thread-locals) happens before the goroutine's code there. Pairs with the release of `mp`
+// at the top of mstart(). Only that early history is passed on, not that of goroutines
+// that ran on the thread since (see post_switch() for why switches are not edges).
+inline void resumed_on_m(g* gp) { arch::hb_acquire(gp->cur_m.get()); }
+
 // Makes a parked goroutine runnable. Callable from any goroutine, scheduler context or
 // plain thread. The g must be waiting, and exactly one ready() follows each park().
 void ready(g* gp);

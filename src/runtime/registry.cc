@@ -82,6 +82,14 @@ goroutine_state public_state(g_state s) {
   return goroutine_state::dead;
 }
 
+void registry_for_each_shard(void (*fn)(g*, void*), void* arg) {
+  if (g_shards == nullptr) return;
+  for (auto& s : *g_shards) {
+    std::lock_guard<spinlock> lk(s.lock);
+    for (g* gp = s.head; gp != nullptr; gp = gp->reg_next) fn(gp, arg);
+  }
+}
+
 void registry_for_each(void (*fn)(g*, void*), void* arg) {
   if (g_shards == nullptr) return;
   for (auto& s : *g_shards) s.lock.lock();

@@ -259,9 +259,11 @@ g* findrunnable(m* mp) {
 top:
   if (g_sched->shutdown.load(std::memory_order_acquire)) return nullptr;
   p* pp = mp->pp.get();
-  std::int64_t now = clock_now();
+  // Read the clock only when a timer could be due (Go's checkTimers does the same): a
+  // clock read is a large part of a yield or a switch.
+  std::int64_t now = 0;
   std::int64_t t0 = pp->timer0.load(std::memory_order_acquire);
-  if (t0 != 0 && t0 <= now) timer_run_due(pp, now);
+  if (t0 != 0 && t0 <= (now = clock_now())) timer_run_due(pp, now);
 
   // Fairness: look at the global queue every 61 runs even when the local one has work.
   if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
@@ -282,6 +284,7 @@ top:
       mp->spinning = true;
       g_sched->nmspinning.fetch_add(1, std::memory_order_acq_rel);
     }
+    if (now == 0) now = clock_now();
     if (g* gp = steal_work(mp, pp, now)) return gp;
   }
 
@@ -501,12 +504,26 @@ void execute(m* mp, g* gp) {
     }
     arch::prepare(gp->ctx, gp->stk.lo, gp->stk.size, &g_entry, gp);
   }
+  // For TSan: the P's state as this context leaves it, for sysmon if it takes the P from
+  // a blocking() call of the goroutine (the goroutine releases the P, but a switch passes
+  // nothing on to it; see post_switch()).
+  arch::hb_release(pp);
   arch::switch_to(mp->g0, gp->ctx);
   post_switch(mp, gp);
 }
 
 void post_switch(m* mp, g* gp) {
   for (;;) {
+    // The switch-out edge, for TSan: what the goroutine did before switching here happens
+    // before what its scheduler context does next (an unlock function acts for the parked
+    // goroutine and releases its lock; an exited goroutine's g and function are recycled;
+    // an abandoned one's are destroyed by run()). The goroutine released &mp->g0 just
+    // before the switch. The other direction is deliberately not an edge, so goroutines
+    // taking turns on one thread stay unordered, as under Go's -race.
+    arch::hb_acquire(&mp->g0);
+    // The P may come from another M's blocking() call (blocking_exit() takes a P in
+    // `syscall` by CAS, as sysmon does): that M's scheduler state, released in execute().
+    if (p* pp = mp->pp.get()) arch::hb_acquire(pp);
     mp->curg.set(nullptr);
     gp->cur_m.set(nullptr);
     if (!stack_canary_ok(gp->stk)) fatal_stack_overflow(gp);
@@ -522,7 +539,9 @@ void post_switch(m* mp, g* gp) {
         set_state(gp, g_state::running, g_state::waiting);
         unlock_fn f = mp->unlockf.get();
         if (f != nullptr && !f(gp, mp->unlockarg.get())) {
-          // The park was called off: resume at once.
+          // The park was called off: resume at once. What the unlock function did (on the
+          // goroutine's behalf) happens before the goroutine goes on: park() acquires gp.
+          arch::hb_release(gp);
           gp->reason.set(wait_reason::none);
           set_state(gp, g_state::waiting, g_state::runnable);
           mp->curg.set(gp);
@@ -580,6 +599,10 @@ void mstart(m* mp) {
   tls_m.store(mp, std::memory_order_relaxed);
   arch::init_thread_context(mp->g0);
   thread_signal_stack_init(mp);
+  // For TSan: the thread's start (its thread-locals and g0 included) happens before the
+  // code of every goroutine that runs here; they acquire `mp` in resumed_on_m() (park.h).
+  // Released once, now, so that nothing later on this thread is passed on through it.
+  arch::hb_release(mp);
   p* pp = mp->nextp;
   mp->nextp = nullptr;
   acquirep(mp, pp);

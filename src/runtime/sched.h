@@ -87,7 +87,7 @@ struct m {
   arch::context g0;     // the thread's own stack: the scheduler context
   racy<g*> curg;        // the goroutine it runs (read by the goroutine via current_g())
   racy<p*> pp;          // the P it holds, or null (read by the goroutine)
-  p* oldp = nullptr;    // the P it held when it entered blocking()
+  racy<p*> oldp;        // the P it held when it entered blocking() (written by goroutines)
   p* nextp = nullptr;   // P handed over by startm() (sched.lock)
   bool spinning = false;
   note park;
@@ -167,6 +167,9 @@ void registry_init(int shards);
 void registry_destroy();
 // Calls fn for every registered goroutine with every shard lock held.
 void registry_for_each(void (*fn)(g*, void*), void* arg);
+// The same, one shard lock at a time: not a consistent snapshot, but it never stops spawns
+// and exits on every P at once (for periodic scans such as the diagnostics monitor).
+void registry_for_each_shard(void (*fn)(g*, void*), void* arg);
 
 // Fatal errors (fatal.cc): print Go-style and exit with status 2.
 [[noreturn]] void fatal(const char* msg);

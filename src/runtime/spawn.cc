@@ -6,6 +6,7 @@
 
 #include "goro/runtime.h"
 #include "runtime/fatal.h"
+#include "runtime/park.h"
 #include "runtime/sched.h"
 
 namespace goro::detail {
@@ -21,13 +22,13 @@ constexpr std::uint64_t kGoidBatch = 16;
 struct g_store {
   spinlock lock;
   g* free = nullptr;
-  int nfree = 0;
+  std::atomic<int> nfree{0};  // written under lock; read without it as a hint
   std::vector<g*> all;
 };
 g_store* g_gstore = nullptr;
 
 g* gfree_get(p* pp) {
-  if (pp != nullptr && pp->gfree == nullptr && g_gstore->nfree > 0) {
+  if (pp != nullptr && pp->gfree == nullptr && g_gstore->nfree.load(std::memory_order_relaxed) > 0) {
     std::lock_guard<spinlock> lk(g_gstore->lock);
     while (g_gstore->free != nullptr && pp->ngfree < kLocalGfreeMax / 2) {
       g* gp = g_gstore->free;
@@ -63,6 +64,7 @@ std::uint64_t new_goid(p* pp) {
 [[noreturn]] void goexit(g* gp) {
   m* mp = current_m();
   mp->action.set(post_action::exit);
+  arch::hb_release(&mp->g0);  // the switch-out edge (TSan), see post_switch(): the g is recycled there
   arch::switch_final(gp->ctx, mp->g0);
 }
 
@@ -72,6 +74,10 @@ void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
   m* mp = current_m();
   p* pp = mp != nullptr ? mp->pp.get() : nullptr;
   g* parent = mp != nullptr ? mp->curg.get() : nullptr;
+  // The P's caches (free g's, the id batch) are used by its goroutines (here) and by its
+  // scheduler context (gfree_put() at exit). A switch between the two is not an edge for
+  // TSan (see post_switch()), so their users are ordered through this key instead.
+  if (pp != nullptr) arch::hb_acquire(&pp->gfree);
   g* gp = gfree_get(pp);
   try {
     r.place_into(gp->task);
@@ -80,6 +86,7 @@ void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
     throw;
   }
   gp->id = new_goid(pp);
+  if (pp != nullptr) arch::hb_release(&pp->gfree);
   gp->parent_id = parent != nullptr ? parent->id : 0;
   gp->created = r.where();
   gp->reason.set(wait_reason::none);
@@ -131,6 +138,11 @@ void gfree_put(p* pp, g* gp) {
     g_gstore->nfree++;
     return;
   }
+  arch::hb_acquire(&pp->gfree);  // see spawn_impl()
+  struct release_at_end {
+    p* pp;
+    ~release_at_end() { arch::hb_release(&pp->gfree); }
+  } release{pp};
   gp->schedlink = pp->gfree;
   pp->gfree = gp;
   if (++pp->ngfree >= kLocalGfreeMax) {
@@ -149,6 +161,7 @@ void gfree_put(p* pp, g* gp) {
 void g_entry(void* arg) {
   auto* gp = static_cast<g*>(arg);
   arch::on_first_entry();
+  resumed_on_m(gp);
   arch::hb_acquire(gp);
   try {
     gp->task.run();

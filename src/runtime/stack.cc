@@ -45,7 +45,7 @@ struct pool {
 };
 pool* g_pool = nullptr;
 
-bool make_guard(void* guard) {
+[[maybe_unused]] bool make_guard(void* guard) {  // unused under TSan (see stack_alloc())
   if (g_pool->madvise_guards != 0) {
     if (madvise(guard, g_pool->page, MADV_GUARD_INSTALL) == 0) {
       g_pool->madvise_guards = 1;

@@ -91,6 +91,7 @@ bool check(std::int64_t now) {
       if (!queued && others && now - pp->sysmon_syscallwhen < kRetakeAfterNs) continue;
       p_status expect = p_status::syscall;
       if (pp->status.compare_exchange_strong(expect, p_status::idle, std::memory_order_acq_rel)) {
+        arch::hb_acquire(pp);  // the owner's scheduler state, released in execute() (TSan)
         handoffp(pp);
         acted = true;
       }

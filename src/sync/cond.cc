@@ -19,6 +19,8 @@
 
 #include "goro/cond.h"
 
+#include <cassert>
+
 #include "runtime/park.h"
 #include "sync/mutex_core.h"
 #include "sync/word_lock.h"
@@ -69,6 +71,7 @@ void cond::signal() noexcept {
   if (wait_.load() == notify_.load()) return;
   detail::word_lock(list_lock_);
   std::uint32_t t = notify_.load();
+  assert(!ticket_less(wait_.load(), t) && "cond: notified a ticket not handed out");
   if (t == wait_.load()) {
     detail::word_unlock(list_lock_);
     return;

@@ -46,8 +46,9 @@ void semaphore::acquire(std::int64_t n) {
   }
   detail::g* gp = detail::current_g();
   if (gp == nullptr) {
+    // Goroutine only; nothing has changed yet. require_g() throws std::logic_error here.
     detail::word_unlock(lock_);
-    detail::require_g("goro::semaphore::acquire");  // throws
+    gp = detail::require_g("goro::semaphore::acquire");
   }
   if (n > size_) {
     // Can never be satisfied; do not make later acquirers queue behind it.
@@ -99,6 +100,7 @@ void semaphore::release(std::int64_t n) {
     granted_tail = &w->next;
   }
   if (head_ == nullptr) tail_ = nullptr;
+  assert(cur_ <= size_ && (head_ == nullptr || size_ - cur_ < head_->n));
   detail::word_unlock(lock_);
   while (granted != nullptr) {
     detail::semaphore_waiter* next = granted->next;  // read before ready(): then it may be gone

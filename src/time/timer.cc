@@ -17,9 +17,14 @@
 //  - stop() and reset() also drain a value sent but not yet received: Go 1.23's timer
 //    channels are synchronous, so such a value counts as not yet delivered (and the timer
 //    as still active in their result).
+//  - A state with `self` set is also linked in one stripe of g_armed. run() frees the P
+//    heaps at shutdown without firing what they hold; the list keeps such abandoned timers
+//    reachable (not leaked, for leak checkers), as goroutines are abandoned, not leaked.
 // Lock order: timer_state::lock > channel lock > p::timer_lock (timer_add/timer_del and the
-// channel's try_send/try_recv run under it); fire() never holds it while spawning.
+// channel's try_send/try_recv run under it); fire() never holds it while spawning. A
+// stripe lock of g_armed is a leaf, taken under timer_state::lock.
 
+#include <cstdint>
 #include <mutex>
 #include <source_location>
 
@@ -43,16 +48,60 @@ struct timer_state {
   std::function<void()> fn;           // after_func only (immutable)
   site where;                         // after_func's call site (immutable)
   std::shared_ptr<timer_state> self;  // (lock) set exactly while pending > 0
+  // Links in g_armed, while self is set (the stripe's lock).
+  timer_state* armed_prev = nullptr;
+  timer_state* armed_next = nullptr;
 };
 
 namespace {
+
+// Every armed timer state (see the invariants), in stripes so that arming rarely contends.
+struct alignas(64) armed_stripe {
+  spinlock lock;
+  timer_state* head = nullptr;  // (lock)
+};
+constexpr std::size_t kArmedStripes = 64;
+armed_stripe g_armed[kArmedStripes];
+
+armed_stripe& stripe_of(const timer_state* s) {
+  return g_armed[(reinterpret_cast<std::uintptr_t>(s) >> 6) % kArmedStripes];
+}
+
+// Takes the self reference of an idle state. lock held; self not set.
+void hold(const std::shared_ptr<timer_state>& s) {
+  s->self = s;
+  armed_stripe& st = stripe_of(s.get());
+  std::lock_guard<spinlock> lk(st.lock);
+  s->armed_prev = nullptr;
+  s->armed_next = st.head;
+  if (st.head != nullptr) st.head->armed_prev = s.get();
+  st.head = s.get();
+}
+
+// Gives up the self reference once no arming is pending; the caller drops it after
+// releasing s->lock. lock held.
+std::shared_ptr<timer_state> release_if_idle(timer_state* s) {
+  if (s->pending != 0 || !s->self) return nullptr;
+  armed_stripe& st = stripe_of(s);
+  {
+    std::lock_guard<spinlock> lk(st.lock);
+    if (s->armed_prev != nullptr) {
+      s->armed_prev->armed_next = s->armed_next;
+    } else {
+      st.head = s->armed_next;
+    }
+    if (s->armed_next != nullptr) s->armed_next->armed_prev = s->armed_prev;
+    s->armed_prev = s->armed_next = nullptr;
+  }
+  return std::move(s->self);
+}
 
 time_point to_time_point(std::int64_t ns) { return time_point(std::chrono::nanoseconds(ns)); }
 
 // Withdraws a value sent but not received. True if there was one. lock held.
 bool drain(timer_state* s) { return s->ch && s->ch.try_recv().status == chan_status::ok; }
 
-// Puts s into a heap, due at `when`. lock held; `self` must be set or given.
+// Puts s into a heap, due at `when`. lock held; self set.
 void add(timer_state* s, std::int64_t when) {
   s->pending++;
   timer_add(&s->rt, when);
@@ -61,7 +110,7 @@ void add(timer_state* s, std::int64_t when) {
 // Starts a new arming of s. lock held, rt in no heap.
 void arm(const std::shared_ptr<timer_state>& s, std::int64_t when) {
   s->active = true;
-  if (!s->self) s->self = s;
+  if (!s->self) hold(s);
   add(s.get(), when);
 }
 
@@ -100,7 +149,7 @@ void fire(timer* t, std::int64_t now) {
         }
       }
     }
-    if (s->pending == 0) keep = std::move(s->self);
+    keep = release_if_idle(s);
   }
   if (spawn_fn) {
     // Spawned without the lock: spawn() may take the scheduler's locks and wake an M.
@@ -140,7 +189,7 @@ bool timer::stop() const {
   detail::disarm(s_.get());
   s_->active = false;
   if (detail::drain(s_.get())) was_active = true;
-  if (s_->pending == 0) keep = std::move(s_->self);
+  keep = detail::release_if_idle(s_.get());
   return was_active;
 }
 

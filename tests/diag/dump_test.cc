@@ -232,6 +232,18 @@ TEST(Dump, GoroutineStack) {
   });
 }
 
+// Symbolizing needs more stack than a small goroutine stack has; the dump must not overflow
+// the caller's.
+TEST(Dump, FromASmallStack) {
+  goro::options o;
+  o.stack_size = 64 * 1024;
+  goro::run(o, [] {
+    std::string text = goro::debug::goroutines_text(2);
+    EXPECT_EQ(text.rfind("goroutine 1 [running]:\n", 0), 0u) << text;
+    EXPECT_NE(text.find("dump_test.cc:"), std::string::npos) << text;
+  });
+}
+
 TEST(Dump, BadLevel) {
   EXPECT_THROW(goro::debug::goroutines_text(3), std::invalid_argument);
 }

@@ -49,11 +49,13 @@ std::string gdb(const std::string& target, const std::string& commands) {
 
 std::string self_exe() { return fs::read_symlink("/proc/self/exe").string(); }
 
-void skip_unless_usable() {
+// Why these tests cannot run here, or "" if they can.
+std::string unusable() {
   if (goro_test::sanitized()) {
-    GTEST_SKIP() << "gdb and core files of a sanitizer build are impractical (terabytes of reserved shadow memory)";
+    return "gdb and core files of a sanitizer build are impractical (terabytes of reserved shadow memory)";
   }
-  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed: the goro-gdb.py tests need it";
+  if (!have_gdb()) return "gdb is not installed: the goro-gdb.py tests need it";
+  return "";
 }
 
 // What every listing must show: the three goroutines, their states and creation sites.
@@ -85,7 +87,7 @@ TEST(DISABLED_Child, WedgedForGdb) {
 }
 
 TEST(Gdb, LiveProcess) {
-  skip_unless_usable();
+  if (std::string why = unusable(); !why.empty()) GTEST_SKIP() << why;
   diag_test::child c("WedgedForGdb", {"GORO_DEADLOCK=0"});
   ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
   std::string out = gdb("-p " + std::to_string(c.pid()), "-ex 'info goroutines' -ex 'goroutine 2 bt'");
@@ -102,7 +104,7 @@ TEST(Gdb, LiveProcess) {
 // gcore cannot read the stack slabs (it zero-fills them), so only the listing, which lives
 // on the heap, is checked here; the backtrace is checked on the kernel's core below.
 TEST(Gdb, GcoreListing) {
-  skip_unless_usable();
+  if (std::string why = unusable(); !why.empty()) GTEST_SKIP() << why;
   if (run_command("command -v gcore").find("gcore") == std::string::npos) GTEST_SKIP() << "gcore is not installed";
   diag_test::child c("WedgedForGdb", {"GORO_DEADLOCK=0"});
   ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
@@ -119,7 +121,7 @@ TEST(Gdb, GcoreListing) {
 
 // A core file written by the kernel (the program aborts): listing and backtrace.
 TEST(Gdb, KernelCoreBacktrace) {
-  skip_unless_usable();
+  if (std::string why = unusable(); !why.empty()) GTEST_SKIP() << why;
   std::string pattern;
   std::ifstream("/proc/sys/kernel/core_pattern") >> pattern;
   if (pattern.empty() || pattern[0] == '|' || pattern[0] == '/') {

@@ -174,7 +174,8 @@ TEST(Registry, SnapshotFromAnotherThreadWhileSpawning) {
       }
     });
     const long n = goro_test::scaled(20000, 20);
-    for (long round = 0; round < n / 100; round++) {
+    // At least n spawns, and on until the thread has taken a few snapshots meanwhile.
+    for (long round = 0; round < n / 100 || snapshots.load() < 3; round++) {
       countdown done(100);
       for (int i = 0; i < 100; i++) goro::go([&] { done.arrive(); });
       done.wait();

@@ -65,15 +65,20 @@ TEST(SchedSpread, WorkSpreadsOverTwoProcs) {
 }
 
 // yield() lets the other runnable goroutine run before returning: with one P, two yielding
-// goroutines strictly alternate.
+// goroutines strictly alternate. (yield() is not synchronisation, as in Go: the shared
+// vector needs its lock even though the two never run at once.)
 TEST(SchedYield, YieldAlternatesOnOneProc) {
+  std::mutex mu;
   std::vector<int> order;
   run_checked(1, [&] {
     countdown done(2);
     for (int who = 0; who < 2; who++) {
       goro::go([&, who] {
         for (int i = 0; i < 1000; i++) {
-          order.push_back(who);
+          {
+            std::lock_guard<std::mutex> lk(mu);
+            order.push_back(who);
+          }
           goro::yield();
         }
         done.arrive();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,31 @@ namespace {
 
 using namespace std::chrono_literals;
 using goro::detail::mutex_core;
+
+// Constant-initialised, so usable as globals without static-initialisation-order issues.
+constinit goro::mutex g_mutex;
+constinit goro::once g_once;
+constinit goro::wait_group g_wait_group;
+constinit goro::rw_mutex g_rw_mutex;
+
+TEST(SyncGlobals, ConstantInitialisedPrimitivesWork) {
+  goro_test::run_checked(2, [] {
+    int n = 0;
+    for (int i = 0; i < 4; i++) {
+      g_wait_group.go([&] {
+        {
+          std::lock_guard<goro::mutex> lk(g_mutex);
+          n++;
+        }
+        g_once.call([] {});
+        std::shared_lock<goro::rw_mutex> rl(g_rw_mutex);
+      });
+    }
+    g_wait_group.wait();
+    std::lock_guard<goro::mutex> lk(g_mutex);
+    EXPECT_EQ(n, 4);
+  });
+}
 
 class Mutex : public goro_test::Procs {};
 GORO_INSTANTIATE_PROCS(Mutex);

@@ -166,6 +166,20 @@ TEST(RwMutexDeathTest, MisuseIsFatal) {
                 rw.unlock();
               }),
               ::testing::ExitedWithCode(2), "fatal error: sync: Unlock of unlocked RWMutex");
+  EXPECT_EXIT(goro::run([] {
+                goro::rw_mutex rw;
+                rw.lock();
+                rw.unlock();
+                rw.unlock();
+              }),
+              ::testing::ExitedWithCode(2), "fatal error: sync: Unlock of unlocked RWMutex");
+  EXPECT_EXIT(goro::run([] {
+                goro::rw_mutex rw;
+                rw.lock_shared();
+                rw.unlock_shared();
+                rw.unlock_shared();
+              }),
+              ::testing::ExitedWithCode(2), "fatal error: sync: RUnlock of unlocked RWMutex");
 }
 
 }  // namespace
