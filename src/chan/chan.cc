@@ -2,15 +2,16 @@
 // runtime/park.h. Invariants and the lock-free fast paths are described in chan_core.h.
 //
 // Each blocking operation has the same shape as Go's: lock; complete at once if possible
-// (send_locked / recv_locked, shared with select); otherwise queue a waiter on this stack
-// and park with the lock held, which park() releases after the switch. The waker completes
-// the transfer under the lock, so a woken goroutine only reads `success`.
+// (send_locked / recv_locked in chan_locked.h, shared with select); otherwise queue a
+// waiter on this stack and park with the lock held, which park() releases after the
+// switch. The waker completes the transfer under the lock, so a woken goroutine only reads
+// `success`. Non-blocking operations first try the lock-free check of chan_core.h.
 
-#include <cassert>
 #include <cstdlib>
 #include <new>
 
 #include "chan/chan_core.h"
+#include "chan/chan_locked.h"
 #include "goro/panic.h"
 #include "runtime/park.h"
 
@@ -28,105 +29,13 @@ bool unlock_chan(g*, void* arg) {
   for (;;) park(nullptr, nullptr, reason, nullptr);
 }
 
-// The ring buffer. An index wraps with a compare, not `%`: a division costs more than the
-// rest of a buffered operation.
-std::size_t next_index(const chan_core* c, std::size_t i) { return i + 1 == c->cap ? 0 : i + 1; }
-
-void buffer_put(chan_core* c, void* src) {
-  if (c->ops->size != 0) c->ops->move_construct(c->slot(c->sendx), src);
-  c->sendx = next_index(c, c->sendx);
-  c->set_count(c->len() + 1);
-}
-
-void buffer_take(chan_core* c, void* dst) {
-  void* head = c->slot(c->recvx);
-  if (c->ops->size != 0) {
-    if (dst != nullptr) c->ops->move_construct(dst, head);
-    c->ops->destroy(head);
-  }
-  c->recvx = next_index(c, c->recvx);
-  c->set_count(c->len() - 1);
-}
-
-// Unlocks c and wakes w (if any) after the unlock, so the woken goroutine does not spin on
-// a lock its waker still holds.
+// Unlocks c, then wakes w (if any).
 void unlock_and_wake(chan_core* c, waiter* w) {
   c->lock.unlock();
   if (w != nullptr) wake_waiter(w);
 }
 
 }  // namespace
-
-void wake_waiter(waiter* w) {
-  g* gp = w->gp;
-  gp->param.set(reinterpret_cast<std::uintptr_t>(w));
-  ready(gp);
-}
-
-void check_invariants([[maybe_unused]] const chan_core* c) {
-#ifndef NDEBUG
-  std::size_t n = c->len();
-  assert(n <= c->cap && "chan: count exceeds capacity");
-  assert((c->recvq.empty() || n == 0) && "chan: receivers wait on a non-empty channel");
-  assert((c->sendq.empty() || n == c->cap) && "chan: senders wait on a non-full channel");
-  assert((!c->is_closed() || c->sendq.empty()) && "chan: senders wait on a closed channel");
-  (void)n;
-#endif
-}
-
-// ---- operations with the lock held ---------------------------------------------------------
-
-bool send_locked(chan_core* c, void* src, waiter** wake) {
-  *wake = nullptr;
-  if (waiter* w = c->recvq.pop()) {
-    // A receiver is parked (so the buffer is empty): hand the value over directly.
-    if (w->elem != nullptr) c->ops->move_construct(w->elem, src);
-    w->success = true;
-    *wake = w;
-    return true;
-  }
-  if (c->len() < c->cap) {
-    buffer_put(c, src);
-    return true;
-  }
-  return false;
-}
-
-bool recv_locked(chan_core* c, void* dst, bool* ok, waiter** wake) {
-  *wake = nullptr;
-  if (waiter* w = c->sendq.pop()) {
-    if (c->cap == 0) {
-      // Unbuffered: take the parked sender's value directly.
-      if (dst != nullptr) c->ops->move_construct(dst, w->elem);
-    } else {
-      // The buffer is full (senders park only then): take its head, and put the sender's
-      // value at the tail, which is the same slot since the buffer is full. FIFO holds:
-      // the parked sender's value goes after every buffered one.
-      void* head = c->slot(c->recvx);
-      if (c->ops->size != 0) {
-        if (dst != nullptr) c->ops->move_construct(dst, head);
-        c->ops->destroy(head);
-        c->ops->move_construct(head, w->elem);
-      }
-      c->recvx = next_index(c, c->recvx);
-      c->sendx = c->recvx;
-    }
-    w->success = true;
-    *wake = w;
-    *ok = true;
-    return true;
-  }
-  if (c->len() > 0) {
-    buffer_take(c, dst);
-    *ok = true;
-    return true;
-  }
-  if (c->is_closed()) {
-    *ok = false;
-    return true;
-  }
-  return false;
-}
 
 // ---- lifetime ----------------------------------------------------------------------------
 
@@ -185,9 +94,11 @@ void chan_send(chan_core* c, void* src) {
   if (!w.success) throw goro::panic("send on closed channel");
 }
 
-chan_status chan_try_send(chan_core* c, void* src) {
-  if (c == nullptr) return chan_status::would_block;
-  if (quick_send_check(c) == quick_result::would_block) return chan_status::would_block;
+namespace {
+
+// The locked part of try_send, out of line so that the lock-free failure path stays a
+// leaf without register saves.
+[[gnu::noinline]] chan_status try_send_locked(chan_core* c, void* src) {
   c->lock.lock();
   if (c->is_closed()) {
     c->lock.unlock();
@@ -198,6 +109,14 @@ chan_status chan_try_send(chan_core* c, void* src) {
   check_invariants(c);
   unlock_and_wake(c, wake);
   return sent ? chan_status::ok : chan_status::would_block;
+}
+
+}  // namespace
+
+chan_status chan_try_send(chan_core* c, void* src) {
+  if (c == nullptr) return chan_status::would_block;
+  if (quick_send_check(c) == quick_result::would_block) return chan_status::would_block;
+  return try_send_locked(c, src);
 }
 
 // ---- receive -----------------------------------------------------------------------------
@@ -223,13 +142,10 @@ bool chan_recv(chan_core* c, void* dst) {
   return w.success;
 }
 
-chan_status chan_try_recv(chan_core* c, void* dst) {
-  if (c == nullptr) return chan_status::would_block;
-  switch (quick_recv_check(c)) {
-    case quick_result::would_block: return chan_status::would_block;
-    case quick_result::closed: return chan_status::closed;
-    case quick_result::unknown: break;
-  }
+namespace {
+
+// The locked part of try_recv (see try_send_locked).
+[[gnu::noinline]] chan_status try_recv_locked(chan_core* c, void* dst) {
   c->lock.lock();
   waiter* wake;
   bool ok = false;
@@ -238,6 +154,18 @@ chan_status chan_try_recv(chan_core* c, void* dst) {
   unlock_and_wake(c, wake);
   if (!done) return chan_status::would_block;
   return ok ? chan_status::ok : chan_status::closed;
+}
+
+}  // namespace
+
+chan_status chan_try_recv(chan_core* c, void* dst) {
+  if (c == nullptr) return chan_status::would_block;
+  switch (quick_recv_check(c)) {
+    case quick_result::would_block: return chan_status::would_block;
+    case quick_result::closed: return chan_status::closed;
+    case quick_result::unknown: break;
+  }
+  return try_recv_locked(c, dst);
 }
 
 // ---- close -------------------------------------------------------------------------------

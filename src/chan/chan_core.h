@@ -16,6 +16,7 @@
 //  - A waiter is linked into a queue iff in_queue; a select's waiters share `select_done`,
 //    and exactly one waker wins the CAS 0 -> 1 on it.
 // Debug builds check the first three after every operation (check_invariants()).
+// The operations themselves are in chan_locked.h.
 //
 // Lock-free reads: `count`, `closed` and each queue's head are also read without the lock,
 // by len() and by the failed-non-blocking-operation fast paths (quick_recv_check() and
@@ -32,6 +33,7 @@
 // "closed" acquires `closed`, which the close released.
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 
@@ -132,25 +134,16 @@ struct chan_core {
   void set_count(std::size_t n) { count.store(n, std::memory_order_release); }  // (lock)
 };
 
-// ---- operations with the channel locked (chan.cc), shared by chan ops and select --------
-
-// Tries to send *src on c, which is locked and not closed: to the first parked receiver
-// (directly into its storage) or into the buffer. Returns false, changing nothing, if it
-// would block. On true, *wake is the receiver to wake once the lock is released, or null.
-bool send_locked(chan_core* c, void* src, waiter** wake);
-
-// Tries to receive from locked c into dst (null: discard): from the first parked sender,
-// the buffer, or the closed state. Returns false, changing nothing, if it would block. On
-// true, *ok says whether a value arrived (false: closed and drained) and *wake is the
-// sender to wake once the lock is released, or null.
-bool recv_locked(chan_core* c, void* dst, bool* ok, waiter** wake);
-
-// Wakes w's goroutine: records which waiter fired (for select) and readies it. w lives on
-// that goroutine's stack: do not touch it afterwards. Call without the channel lock.
-void wake_waiter(waiter* w);
-
-// Debug builds: asserts the invariants above (lock held). No-op with NDEBUG.
-void check_invariants(const chan_core* c);
+// Debug builds (no NDEBUG): asserts the invariants above. Lock held.
+inline void check_invariants([[maybe_unused]] const chan_core* c) {
+#ifndef NDEBUG
+  [[maybe_unused]] std::size_t n = c->len();
+  assert(n <= c->cap && "chan: count exceeds capacity");
+  assert((c->recvq.empty() || n == 0) && "chan: receivers wait on a non-empty channel");
+  assert((c->sendq.empty() || n == c->cap) && "chan: senders wait on a non-full channel");
+  assert((!c->is_closed() || c->sendq.empty()) && "chan: senders wait on a closed channel");
+#endif
+}
 
 // ---- lock-free fast paths for non-blocking operations (Go's chanrecv/chansend, !block) ---
 

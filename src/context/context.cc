@@ -12,6 +12,7 @@
 
 #include "context/context_impl.h"
 
+#include <cassert>
 #include <cstdio>
 #include <thread>
 
@@ -199,6 +200,7 @@ void cancel_ctx::add_child(const canceler* key, std::weak_ptr<const canceler> ch
 
 void cancel_ctx::remove_child(const canceler* key) const {
   std::lock_guard<spinlock> lk(mu_);
+  assert(!err_ || children_.empty());
   children_.erase(key);
 }
 

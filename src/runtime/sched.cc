@@ -36,6 +36,8 @@ namespace {
 thread_local std::atomic<m*> tls_m{nullptr};
 
 constexpr std::uint32_t kMaxRunnextStreak = 32;
+// How long a spinning M keeps looking for work before it gives up its P and sleeps.
+constexpr std::int64_t kSpinBeforeSleepNs = 50'000;
 
 std::uint32_t fastrand(m* mp) {
   // xorshift64*: cheap randomness for steal order.
@@ -286,6 +288,18 @@ top:
     }
     if (now == 0) now = clock_now();
     if (g* gp = steal_work(mp, pp, now)) return gp;
+    // Spin briefly before sleeping: work often appears within microseconds (the other side
+    // of a channel refilling a buffer), and a futex sleep and wake-up cost far more than
+    // that. Bounded, so an idle program does not burn CPU.
+    const std::int64_t spin_until = now + kSpinBeforeSleepNs;
+    while ((now = clock_now()) < spin_until) {
+      for (int i = 0; i < 64; i++) cpu_relax();
+      if (g_sched->runq_size.load(std::memory_order_relaxed) > 0 || g_sched->shutdown.load(std::memory_order_relaxed)) {
+        goto top;
+      }
+      if (g* gp = runqget(pp)) return gp;
+      if (g* gp = steal_work(mp, pp, now)) return gp;
+    }
   }
 
   // Nothing to do: give up the P, then re-check (see the file comment).

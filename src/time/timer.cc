@@ -24,6 +24,7 @@
 // channel's try_send/try_recv run under it); fire() never holds it while spawning. A
 // stripe lock of g_armed is a leaf, taken under timer_state::lock.
 
+#include <cassert>
 #include <cstdint>
 #include <mutex>
 #include <source_location>
@@ -69,6 +70,7 @@ armed_stripe& stripe_of(const timer_state* s) {
 
 // Takes the self reference of an idle state. lock held; self not set.
 void hold(const std::shared_ptr<timer_state>& s) {
+  assert(!s->self && s->pending == 0);
   s->self = s;
   armed_stripe& st = stripe_of(s.get());
   std::lock_guard<spinlock> lk(st.lock);
@@ -117,6 +119,7 @@ void arm(const std::shared_ptr<timer_state>& s, std::int64_t when) {
 // Removes the arming in a heap, if any. lock held.
 void disarm(timer_state* s) {
   if (timer_del(&s->rt)) s->pending--;
+  assert(s->pending >= 0);
 }
 
 // The runtime calls this after popping rt from a heap, with no timer lock held.
@@ -129,6 +132,7 @@ void fire(timer* t, std::int64_t now) {
   {
     std::lock_guard<spinlock> lk(s->lock);
     s->pending--;
+    assert(s->pending >= 0 && s->self != nullptr);
     bool current = s->active && t->owner.load(std::memory_order_acquire) == nullptr && now >= t->when;
     if (current) {
       if (!s->ch) {

@@ -195,11 +195,49 @@ TEST_P(ChanNonblock, TryRecvRace) {
   });
 }
 
+// A non-blocking receive that reports "closed" means closed AND drained: a value sent before
+// the close is never skipped, even when the receive first looked while the channel was
+// still empty and open (the re-check of the lock-free fast path).
+TEST_P(ChanNonblock, ClosedMeansDrained) {
+  run([] {
+    const int n = static_cast<int>(goro_test::scaled(20000, 40));
+    int lost = 0;
+    for (int i = 0; i < n; i++) {
+      auto c = goro::make_chan<int>(1);
+      auto got = goro::make_chan<int>(1);
+      bool via_select = i % 2 == 1;
+      goro::go([c, got, via_select] {
+        int values = 0;
+        for (;;) {
+          goro::chan_status st;
+          if (via_select) {
+            st = goro::chan_status::would_block;
+            goro::select(goro::recv(c, [&](std::optional<int> v) {
+                           st = v ? goro::chan_status::ok : goro::chan_status::closed;
+                         }),
+                         goro::default_case());
+          } else {
+            st = c.try_recv().status;
+          }
+          if (st == goro::chan_status::ok) values++;
+          if (st == goro::chan_status::closed) break;
+          if (st == goro::chan_status::would_block) goro::yield();
+        }
+        got.send(values);
+      });
+      c.send(7);
+      c.close();
+      if (*got.recv() != 1) lost++;
+    }
+    EXPECT_EQ(lost, 0) << "a non-blocking receive reported closed before draining";
+  });
+}
+
 // TestNonblockSelectRace{,2}: c1 is ready before c2 becomes ready and before c1 is drained, so
 // a non-blocking select over both always finds one of them ready.
 TEST_P(ChanNonblock, NonblockSelectRace) {
   run([] {
-    const int n = static_cast<int>(goro_test::scaled(20000, 10));
+    const int n = static_cast<int>(goro_test::scaled(20000, 40));
     for (bool close_c2 : {false, true}) {
       auto done = goro::make_chan<bool>(1);
       int failures = 0;

@@ -59,8 +59,11 @@ std::string unusable() {
 }
 
 // What every listing must show: the three goroutines, their states and creation sites.
-void expect_listing(const std::string& out) {
-  EXPECT_NE(out.find("  1  sleep"), std::string::npos) << out;
+// Goroutine 1 wakes every 10 ms: in a core taken by abort() (in a signal handler that may
+// interrupt it) it may be running.
+void expect_listing(const std::string& out, bool main_may_run = false) {
+  EXPECT_TRUE(out.find("  1  sleep") != std::string::npos || (main_may_run && out.find("*  1  running") != std::string::npos))
+      << out;
   EXPECT_NE(out.find("  2  chan receive"), std::string::npos) << out;
   EXPECT_NE(out.find("  3  sync.Mutex.Lock"), std::string::npos) << out;
   EXPECT_NE(out.find("sigquit_test.cc:"), std::string::npos) << out;
@@ -116,6 +119,14 @@ TEST(Gdb, GcoreListing) {
   ASSERT_TRUE(fs::exists(core)) << made;
   std::string out = gdb(self_exe() + " " + core, "-ex 'info goroutines'");
   fs::remove_all(dir);
+  EXPECT_EQ(out.find("Python Exception"), std::string::npos) << out;
+  if (made.find("Memory read failed") != std::string::npos) {
+    // gdb 13's gcore zero-fills the rest of any mapping it cannot read whole; mappings with
+    // MADV_GUARD_INSTALL guard pages (goro's stacks, and whatever the kernel merged with
+    // them) are such. The records then read as zeros: nothing more to check here (the
+    // kernel's core below has them all).
+    GTEST_SKIP() << "gcore could not read part of the process (guard regions, Linux 6.13+):\n" << made;
+  }
   expect_listing(out);
 }
 
@@ -142,7 +153,7 @@ TEST(Gdb, KernelCoreBacktrace) {
   }
   std::string out = gdb(self_exe() + " " + core, "-ex 'info goroutines' -ex 'goroutine 2 bt'");
   fs::remove_all(dir);
-  expect_listing(out);
+  expect_listing(out, true);
   expect_backtrace(out);
 }
 

@@ -42,7 +42,7 @@ TEST(Registry, SnapshotShowsStatesReasonsAndCreationSites) {
     std::atomic<bool> stop{false}, in_blocking{false};
     std::atomic<std::uint64_t> sleeper_id{0}, blocker_id{0}, child_id{0}, grandchild_id{0};
     event grandchild_release;
-    countdown done(4);
+    countdown done(5);  // sleeper, blocker, child, grandchild, and the runnable one below
 
     // The go() calls share a line with __LINE__ (clang-format off).
     // clang-format off
