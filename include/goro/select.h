@@ -177,7 +177,7 @@ int select(Cases&&... cases) {
   int default_pos = -1;
   {
     int k = 0, pos = 0;
-    auto add = [&](auto& c) {
+    [[maybe_unused]] auto add = [&](auto& c) {  // unused only by select() with no cases
       if constexpr (detail::is_default_v<decltype(c)>) {
         default_pos = pos;
       } else {
@@ -191,8 +191,10 @@ int select(Cases&&... cases) {
   bool ok = false;
   int chosen = detail::select_impl(descs, kN, kDefaults == 1, &ok);
   int pos = chosen < 0 ? default_pos : positions[chosen];
-  int i = 0;
-  ((i++ == pos ? (cases.fire(ok), true) : false) || ...);
+  if constexpr (sizeof...(Cases) > 0) {
+    int i = 0;
+    ((i++ == pos ? (cases.fire(ok), true) : false) || ...);
+  }
   return pos;
 }
 

@@ -28,7 +28,8 @@
 //    it fires or is stopped, even without handles (so goro::after() works); a ticker keeps
 //    ticking until stopped, so always stop tickers (goro's leak diagnostics report those
 //    that are not). A timer still armed when run() returns is abandoned with the runtime's
-//    heaps: it never fires, and its state is not freed.
+//    heaps, like a goroutine: it never fires, and its state stays allocated (reachable, so
+//    leak checkers do not report it). Handles must not be used after run() returns.
 //  - Functions that start nothing may be called from any thread; after_func's function
 //    runs on a new goroutine ("created by" its after_func call site).
 

@@ -96,6 +96,10 @@ bool g_fault_handler_installed = false;
 void on_fault(int sig, siginfo_t* info, void* uctx) {
   m* mp = current_m();
   g* gp = mp != nullptr ? mp->curg.get() : nullptr;
+  // For TSan: gp->stk was written by the scheduler context, with no edge to the goroutine
+  // this handler runs on; take that context's history (released in execute()). A fault
+  // is the end of the program here, whoever handles it, so nothing is hidden by it.
+  if (p* pp = mp != nullptr ? mp->pp.get() : nullptr) arch::hb_acquire(pp);
   if (gp != nullptr && gp->stk && stack_guard_contains(gp->stk, info->si_addr)) fatal_stack_overflow(gp);
   // Not ours: hand over to whoever was installed before (a sanitizer, or the default).
   struct sigaction& prev = sig == SIGSEGV ? g_prev_segv : g_prev_bus;

@@ -3,6 +3,7 @@
 #include "runtime/park.h"
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -60,9 +61,16 @@ void park(unlock_fn unlock, void* arg, wait_reason reason, const void* obj) {
 }
 
 void ready(g* gp) {
+  m* mp = current_m();
+  // From a plain thread the call is counted: goroutine 1 may return as soon as gp is
+  // queued, and run() must not free the scheduler before wakep() below is done with it.
+  std::optional<external_call> call;
+  if (mp == nullptr) {
+    call.emplace();
+    if (call->sched() == nullptr) return;  // run() is over; gp was abandoned with the rest
+  }
   arch::hb_release(gp);
   set_state(gp, g_state::waiting, g_state::runnable);
-  m* mp = current_m();
   p* pp = mp != nullptr ? mp->pp.get() : nullptr;
   if (pp != nullptr) {
     runqput(pp, gp, true);
@@ -199,12 +207,14 @@ std::uint64_t id() {
 }  // namespace this_goroutine
 
 std::size_t num_goroutine() {
-  sched_t* s = g_sched;
+  external_call call;  // any thread, also while run() starts or stops
+  sched_t* s = call.sched();
   return s != nullptr ? static_cast<std::size_t>(s->ngoroutines.load(std::memory_order_relaxed)) : 0;
 }
 
 int procs() {
-  sched_t* s = g_sched;
+  external_call call;
+  sched_t* s = call.sched();
   return s != nullptr ? s->nprocs : 0;
 }
 

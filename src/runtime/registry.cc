@@ -116,8 +116,9 @@ std::string_view to_string(goroutine_state s) {
 
 std::vector<goroutine_info> goroutines() {
   std::vector<goroutine_info> out;
-  if (detail::g_sched == nullptr) return out;
-  out.reserve(static_cast<std::size_t>(detail::g_sched->ngoroutines.load(std::memory_order_relaxed)) + 16);
+  detail::external_call call;  // any thread: run() cannot free the registry meanwhile
+  if (call.sched() == nullptr) return out;
+  out.reserve(static_cast<std::size_t>(call.sched()->ngoroutines.load(std::memory_order_relaxed)) + 16);
   detail::registry_for_each(
       [](detail::g* gp, void* arg) {
         auto& v = *static_cast<std::vector<goroutine_info>*>(arg);

@@ -1,5 +1,6 @@
 // goro::run(): bringing the runtime up, running goroutine 1, and tearing it all down.
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -34,6 +35,13 @@ long env_long(const char* name, long fallback) {
 
 std::mutex g_run_lock;  // one run() at a time
 
+// external_call's in flight, and whether new ones may use the scheduler. Dekker with
+// run()'s teardown: a call increments the count, then reads g_open; run() clears g_open,
+// then reads the count; with all four seq_cst, either the call sees g_open false (and does
+// not touch the scheduler) or run() sees the call and waits for it to finish.
+std::atomic<int> g_external_calls{0};
+std::atomic<bool> g_open{false};
+
 void shutdown_all() {
   sched_t* s = g_sched;
   // After this store no M parks again (stopm() checks it under sched.lock) and no new M is
@@ -60,6 +68,13 @@ void shutdown_all() {
 }
 
 }  // namespace
+
+external_call::external_call() {
+  g_external_calls.fetch_add(1, std::memory_order_seq_cst);
+  s_ = g_open.load(std::memory_order_seq_cst) ? g_sched : nullptr;
+}
+
+external_call::~external_call() { g_external_calls.fetch_sub(1, std::memory_order_release); }
 
 void run_main(const options& opts, routine main) {
   std::unique_lock<std::mutex> run_lk(g_run_lock, std::try_to_lock);
@@ -99,6 +114,7 @@ void run_main(const options& opts, routine main) {
     for (int i = nprocs - 1; i >= 0; i--) pidleput(s->allp[static_cast<std::size_t>(i)]);
   }
 
+  g_open.store(true, std::memory_order_seq_cst);  // plain threads may call in (external_call)
   spawn(main);  // goroutine 1, on the global queue
   sysmon_start();
   monitor_start();  // misuse detectors (diag/monitor.h)
@@ -110,6 +126,11 @@ void run_main(const options& opts, routine main) {
   diag_stop();
   shutdown_all();
   sysmon_stop();
+  // No M is left; plain threads may still be inside ready() or go(). Close the door, then
+  // let the calls in flight finish before freeing anything (see external_call).
+  g_open.store(false, std::memory_order_seq_cst);
+  while (g_external_calls.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  g_sched = nullptr;
   for (m* mp : s->allm) delete mp;
   gstore_destroy();
   for (p* pp : s->allp) {
@@ -118,7 +139,6 @@ void run_main(const options& opts, routine main) {
   }
   registry_destroy();
   stack_pool_destroy();
-  g_sched = nullptr;
   delete s;
 }
 

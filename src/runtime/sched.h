@@ -136,6 +136,24 @@ struct sched_t {
 
 extern sched_t* g_sched;
 
+// A call into the runtime from a thread that is not an M: ready() or go() from a plain
+// thread, goroutines(), num_goroutine(). run() stops admitting such calls and waits until
+// none is in flight before it frees the scheduler, so a plain thread whose ready() lets
+// goroutine 1 return cannot find the scheduler freed under it; a call admitted too late
+// sees null and must not touch the runtime. (Calls on M's need no guard: run() joins every
+// M first.)
+class external_call {
+ public:
+  external_call();  // counts the call, then sees g_sched or null (see run.cc)
+  ~external_call();
+  external_call(const external_call&) = delete;
+  external_call& operator=(const external_call&) = delete;
+  sched_t* sched() const { return s_; }
+
+ private:
+  sched_t* s_;
+};
+
 // The M of the calling thread (null on threads that are not M's).
 m* current_m();
 

@@ -2,6 +2,7 @@
 // recycling of g structures.
 
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 
 #include "goro/runtime.h"
@@ -69,9 +70,12 @@ std::uint64_t new_goid(p* pp) {
 }
 
 void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
-  sched_t* s = g_sched;
-  if (s == nullptr) throw std::logic_error("goro::go: the runtime is not running (call it inside goro::run)");
   m* mp = current_m();
+  // From a plain thread the call is counted, so that run() cannot free the scheduler under it.
+  std::optional<external_call> call;
+  if (mp == nullptr) call.emplace();
+  sched_t* s = mp == nullptr ? call->sched() : g_sched;
+  if (s == nullptr) throw std::logic_error("goro::go: the runtime is not running (call it inside goro::run)");
   p* pp = mp != nullptr ? mp->pp.get() : nullptr;
   g* parent = mp != nullptr ? mp->curg.get() : nullptr;
   // The P's caches (free g's, the id batch) are used by its goroutines (here) and by its
@@ -166,6 +170,9 @@ void g_entry(void* arg) {
   try {
     gp->task.run();
     gp->task.reset();
+    // Released here, on the goroutine, not on the scheduler stack at exit: the last
+    // reference may run user destructors (context values) that use goroutine operations.
+    gp->start_ctx.reset();
     if (gp->id == 1) {
       // goro::testing's leak check runs on goroutine 1, before run() abandons the others.
       if (void (*check)() = g_main_exit_check.load(std::memory_order_acquire)) check();

@@ -97,7 +97,7 @@ TEST_F(FatalDeathTest, PanicHandlerIsCalledInstead) {
         });
         run_with_one([] { throw std::runtime_error("oops"); });
       },
-      ExitedWithCode(2), "^handled oops in goroutine 2\n$");
+      ExitedWithCode(2), "^handled oops in goroutine 2\n");
 }
 
 TEST_F(FatalDeathTest, ParkingInsideBlockingIsFatal) {
