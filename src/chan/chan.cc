@@ -9,8 +9,11 @@
 
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "chan/chan_core.h"
+#include "diag/leak_report.h"
+#include "runtime/sched.h"
 #include "chan/chan_locked.h"
 #include "goro/panic.h"
 #include "runtime/park.h"
@@ -54,15 +57,55 @@ chan_core* chan_make(const elem_ops* ops, std::size_t cap) {
 
 void chan_retain(chan_core* c, std::uint64_t refs) { c->refs.fetch_add(refs, std::memory_order_relaxed); }
 
-void chan_release(chan_core* c, std::uint64_t refs) {
+namespace {
+
+// A half of the handle count just reached zero: nobody can ever send on (or close) the
+// channel again, or nobody can ever receive from it. Goroutines parked on the other side
+// (outside a select, whose other cases may still fire) are leaked for certain: report them.
+void report_orphans(chan_core* c, bool no_senders, bool no_receivers, const void* pc) {
+  if (g_sched == nullptr || g_sched->shutdown.load(std::memory_order_relaxed)) return;
+  std::vector<std::uint64_t> ids;
+  c->lock.lock();
+  if (!c->is_closed()) {
+    const wait_queue* qs[2] = {no_senders ? &c->recvq : nullptr, no_receivers ? &c->sendq : nullptr};
+    for (const wait_queue* q : qs) {
+      if (q == nullptr) continue;
+      for (const waiter* w = q->first(); w != nullptr; w = w->next) {
+        if (w->select_done == nullptr) ids.push_back(w->gp->id);
+      }
+    }
+  }
+  c->lock.unlock();
+  if (!ids.empty()) report_channel_leak(ids, no_senders, c, pc);
+}
+
+void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {
   // acq_rel: the last release must see every other handle's operations before freeing.
-  if (c->refs.fetch_sub(refs, std::memory_order_acq_rel) != refs) return;
+  std::uint64_t old = c->refs.fetch_sub(refs, std::memory_order_acq_rel);
+  if (old != refs) {
+    std::uint64_t now = old - refs;
+    bool no_senders = (refs & kSendMask) != 0 && (now & kSendMask) == 0;
+    bool no_receivers = (refs & kRecvMask) != 0 && (now & kRecvMask) == 0;
+    if (no_senders || no_receivers) report_orphans(c, no_senders, no_receivers, pc);
+    return;
+  }
   std::size_t n = c->len();
   std::size_t i = c->recvx;
   for (std::size_t k = 0; k < n && c->ops->size != 0; k++, i = next_index(c, i)) c->ops->destroy(c->slot(i));
   if (c->buf != nullptr) ::operator delete(c->buf, std::align_val_t(c->ops->align));
   delete c;
 }
+
+}  // namespace
+
+// The return address is in the code that destroyed the handle: the "dropped at" site of a
+// leak report.
+void chan_release(chan_core* c, std::uint64_t refs) { release_refs(c, refs, __builtin_return_address(0)); }
+
+// A parked operation holds a reference of its own direction, so the channel outlives it
+// even if every handle is destroyed meanwhile, and a parked receiver counts as a receiver.
+void chan_hold_parked(chan_core* c, std::uint64_t refs) { c->refs.fetch_add(refs, std::memory_order_relaxed); }
+void chan_unhold_parked(chan_core* c, std::uint64_t refs) { release_refs(c, refs, nullptr); }
 
 // Lock-free: a racy snapshot, like Go's len(ch).
 std::size_t chan_len(const chan_core* c) { return c == nullptr ? 0 : c->count.load(std::memory_order_relaxed); }
@@ -89,7 +132,9 @@ void chan_send(chan_core* c, void* src) {
   w.elem = src;
   c->sendq.push(&w);
   check_invariants(c);
+  chan_hold_parked(c, kSendRef);
   park(&unlock_chan, c, wait_reason::chan_send, c);
+  chan_unhold_parked(c, kSendRef);
   // Woken by a receiver (success: it took the value) or by close.
   if (!w.success) throw goro::panic("send on closed channel");
 }
@@ -137,7 +182,9 @@ bool chan_recv(chan_core* c, void* dst) {
   w.elem = dst;
   c->recvq.push(&w);
   check_invariants(c);
+  chan_hold_parked(c, kRecvRef);
   park(&unlock_chan, c, wait_reason::chan_receive, c);
+  chan_unhold_parked(c, kRecvRef);
   // Woken by a sender (success: the value is in dst) or by close.
   return w.success;
 }

@@ -62,6 +62,8 @@ class wait_queue {
   // The lock-free reading of empty(), for the fast paths: acquire pairs with the release
   // stores of first_ in push() and remove().
   bool looks_empty() const { return first_.load(std::memory_order_acquire) == nullptr; }
+  // The head, for walking the queue under the channel lock (leak reports).
+  const waiter* first() const { return first_.load(std::memory_order_relaxed); }
 
   void push(waiter* w) {
     w->next = nullptr;
@@ -135,6 +137,12 @@ struct chan_core {
 };
 
 // Debug builds (no NDEBUG): asserts the invariants above. Lock held.
+// Parked operations hold a handle reference of their direction (see chan.cc).
+void chan_hold_parked(chan_core* c, std::uint64_t refs);
+void chan_unhold_parked(chan_core* c, std::uint64_t refs);
+inline constexpr std::uint64_t kSendMask = 0xffffffffull;
+inline constexpr std::uint64_t kRecvMask = 0xffffffffull << 32;
+
 inline void check_invariants([[maybe_unused]] const chan_core* c) {
 #ifndef NDEBUG
   [[maybe_unused]] std::size_t n = c->len();

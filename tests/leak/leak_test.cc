@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "goro/goro.h"
 #include "goro/leak.h"
@@ -122,5 +124,87 @@ TEST(Leaks, BlockedGroupsGroupAndCountGrowth) {
     EXPECT_NE(text.find("8 x [chan receive] (+3 since the last report"), std::string::npos) << text;
     EXPECT_NE(text.find("created at"), std::string::npos) << text;
     ch.close();
+  });
+}
+
+namespace {
+
+// Collects reports of kind "leak".
+struct leak_reports {
+  std::mutex mu;
+  std::vector<goro::report> got;
+  leak_reports() {
+    goro::set_report_handler([this](const goro::report& r) {
+      if (r.kind != "leak") return;
+      std::lock_guard<std::mutex> lk(mu);
+      got.push_back(r);
+    });
+  }
+  ~leak_reports() { goro::set_report_handler(nullptr); }
+  std::vector<goro::report> get() {
+    std::lock_guard<std::mutex> lk(mu);
+    return got;
+  }
+};
+
+}  // namespace
+
+TEST(Leaks, LastSendHandleDroppedIsReportedAtOnce) {
+  leak_reports reports;
+  goro::run([&] {
+    std::uint64_t receiver = 0;
+    {
+      auto ch = goro::make_chan<int>();
+      goro::go([in = goro::recv_chan<int>(ch), &receiver] {
+        receiver = goro::this_goroutine::id();
+        (void)in.recv();  // nobody will ever send or close
+      });
+      goro::sleep(5ms);      // let it park
+      EXPECT_TRUE(reports.get().empty());
+    }  // the last send-capable handle dies here
+    auto got = reports.get();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].goroutine, receiver);
+    EXPECT_NE(got[0].text.find("leaked: blocked forever in [chan receive]"), std::string::npos) << got[0].text;
+    EXPECT_NE(got[0].text.find("last handle able to send on or close it was destroyed in"), std::string::npos)
+        << got[0].text;
+    // Names the function that dropped the handle (the line may be the inlined destructor's).
+    EXPECT_NE(got[0].text.find("LastSendHandleDroppedIsReportedAtOnce"), std::string::npos) << got[0].text;
+  });
+}
+
+TEST(Leaks, LastReceiveHandleDroppedLeaksTheSender) {
+  leak_reports reports;
+  goro::run([&] {
+    {
+      auto ch = goro::make_chan<int>();
+      goro::go([out = goro::send_chan<int>(ch)] { out.send(1); });
+      goro::sleep(5ms);
+    }
+    auto got = reports.get();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_NE(got[0].text.find("[chan send]"), std::string::npos) << got[0].text;
+  });
+}
+
+TEST(Leaks, NoReportWhenClosedOrWhenTheReceiverHoldsBothDirections) {
+  leak_reports reports;
+  goro::run([&] {
+    {
+      // Closed before the last sender goes: the receiver wakes, nothing leaks.
+      auto ch = goro::make_chan<int>();
+      goro::wait_group wg;
+      wg.go([in = goro::recv_chan<int>(ch)] { (void)in.recv(); });
+      goro::sleep(2ms);
+      ch.close();
+      wg.wait();
+    }
+    {
+      // A receiver holding a chan<T> itself could still send: not provable, not reported.
+      auto ch = goro::make_chan<int>();
+      goro::go([ch] { (void)ch.recv(); });
+      goro::sleep(2ms);
+    }
+    EXPECT_TRUE(reports.get().empty());
   });
 }
