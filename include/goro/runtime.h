@@ -5,10 +5,11 @@
 //  - goro::run(fn) starts the runtime, runs fn as goroutine 1 and returns its result when it
 //    returns, like Go's main. Goroutines still alive at that point are abandoned as Go
 //    abandons them at exit: they never run again and their stacks are freed without
-//    unwinding (destructors of their locals do not run; a goroutine that has not started yet
-//    has its function object destroyed). Goroutines executing on a thread at that moment
-//    (there is no preemption of C++ code) are abandoned at their next scheduling point, and
-//    run() waits for that; a goroutine inside blocking() is abandoned when its call returns.
+//    unwinding (destructors of their locals do not run). Their function objects, started or
+//    not, are destroyed by run() on its own thread, so what they captured is released.
+//    Goroutines executing on a thread at that moment (there is no preemption of C++ code)
+//    are abandoned at their next scheduling point, and run() waits for that; a goroutine
+//    inside blocking() is abandoned when its call returns, and run() waits for the call.
 //  - go(fn) happens before fn starts (Go's memory model): everything the caller wrote is
 //    visible to the new goroutine.
 //  - Functions marked "goroutine only" throw std::logic_error when called outside a
@@ -72,8 +73,10 @@ auto run(F&& fn) -> std::invoke_result_t<F&> {
   return run(options{}, std::forward<F>(fn));
 }
 
-// Starts a goroutine running fn(). Goroutine only... or not: go() may also be called from a
-// blocking() call. The creation site (file:line of this call) is recorded for diagnostics.
+// Starts a goroutine running fn(). Callable from a goroutine, inside blocking(), or from a
+// plain thread while run() is active (also while goroutine 1 returns: run() waits for such
+// calls in flight); throws std::logic_error when no run() is active. The creation site
+// (file:line of this call) is recorded for diagnostics.
 inline void go(detail::routine fn) { detail::spawn(fn); }
 
 // Starts a goroutine running fn(args...), with the arguments decay-copied (moved from
@@ -101,7 +104,16 @@ void yield();
 void sleep(std::chrono::nanoseconds d);
 template <class Rep, class Period>
 void sleep(std::chrono::duration<Rep, Period> d) {
-  sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  // Compared in floating point first: a duration out of nanoseconds' range (hours::max(),
+  // -hours::max()) saturates instead of overflowing in the conversion.
+  const double ns = std::chrono::duration<double, std::nano>(d).count();
+  if (ns >= 9.2e18) {
+    sleep(std::chrono::nanoseconds::max());
+  } else if (ns <= 0) {
+    sleep(std::chrono::nanoseconds::zero());
+  } else {
+    sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  }
 }
 // Parks until the steady clock reaches t. Goroutine only.
 void sleep_until(std::chrono::steady_clock::time_point t);

@@ -10,7 +10,9 @@
 #include "diag/snapshot.h"
 #include "diag/symbolize.h"
 #include "diag/unwind.h"
+#include "goro/runtime.h"
 #include "runtime/park.h"
+#include "runtime/sched.h"
 
 namespace goro::debug {
 
@@ -48,7 +50,15 @@ void with_snapshot(std::uint64_t only_id, F&& fn) {
       error = std::current_exception();
     }
   });
-  helper.join();
+  // The wait blocks this thread (the first dump loads debug information for ~100 ms):
+  // blocking() hands the processor on, and sysmon does not report a long runner. Not when
+  // the caller is already inside blocking() (its M has no P then), which cannot nest.
+  m* mp = current_m();
+  if (mp != nullptr && mp->pp.get() != nullptr) {
+    goro::blocking([&] { helper.join(); });
+  } else {
+    helper.join();
+  }
   if (error) std::rethrow_exception(error);
 }
 

@@ -56,6 +56,7 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vec
         s.state = gp->state.load(std::memory_order_relaxed);
         s.reason = gp->reason.get();
         s.wait_since = gp->wait_since.get();
+        s.wait_obj = gp->wait_obj.get();
         s.created = gp->created;
         s.current = gp == c->self;
         c->out->emplace_back(gp, s);

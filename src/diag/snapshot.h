@@ -18,6 +18,9 @@ struct g_snap {
   g_state state = g_state::runnable;
   wait_reason reason = wait_reason::none;
   std::int64_t wait_since = 0;  // coarse clock; 0 when not waiting
+  // The channel, mutex... it waits on (park()'s obj): what a formatter needs to name the
+  // owner of a contended mutex next to its waiters.
+  const void* wait_obj = nullptr;
   site created;
   bool current = false;    // the goroutine taking the snapshot (its live stack)
   bool has_stack = false;  // false: running on another thread, or not started

@@ -82,6 +82,12 @@ goroutine_state public_state(g_state s) {
   return goroutine_state::dead;
 }
 
+std::shared_ptr<const void> registry_take_start_ctx(g* gp) {
+  shard& s = (*g_shards)[gp->reg_shard];
+  std::lock_guard<spinlock> lk(s.lock);
+  return std::move(gp->start_ctx);
+}
+
 void registry_for_each_shard(void (*fn)(g*, void*), void* arg) {
   if (g_shards == nullptr) return;
   for (auto& s : *g_shards) {

@@ -188,6 +188,8 @@ void registry_for_each(void (*fn)(g*, void*), void* arg);
 // The same, one shard lock at a time: not a consistent snapshot, but it never stops spawns
 // and exits on every P at once (for periodic scans such as the diagnostics monitor).
 void registry_for_each_shard(void (*fn)(g*, void*), void* arg);
+// Moves gp->start_ctx out under gp's shard lock (scans read it under that lock).
+std::shared_ptr<const void> registry_take_start_ctx(g* gp);
 
 // Fatal errors (fatal.cc): print Go-style and exit with status 2.
 [[noreturn]] void fatal(const char* msg);

@@ -172,7 +172,10 @@ void g_entry(void* arg) {
     gp->task.reset();
     // Released here, on the goroutine, not on the scheduler stack at exit: the last
     // reference may run user destructors (context values) that use goroutine operations.
-    gp->start_ctx.reset();
+    // Taken out under the registry lock, which scans of start_ctx (the diagnostics monitor)
+    // hold, and released outside it.
+    std::shared_ptr<const void> ctx = registry_take_start_ctx(gp);
+    ctx.reset();
     if (gp->id == 1) {
       // goro::testing's leak check runs on goroutine 1, before run() abandons the others.
       if (void (*check)() = g_main_exit_check.load(std::memory_order_acquire)) check();

@@ -267,6 +267,44 @@ TEST_P(ChanSelect, BlocksUntilReady) {
   });
 }
 
+// A select with more cases than fit its inline scratch space (8): every case can fire, by
+// the first pass and after parking, and nil cases among them stay idle.
+TEST_P(ChanSelect, ManyCases) {
+  run([] {
+    constexpr int kN = 12;
+    goro::chan<int> cs[kN];
+    for (int i = 0; i < kN; i++) {
+      if (i % 4 != 3) cs[i] = goro::make_chan<int>(i % 2);  // every fourth stays nil
+    }
+    auto sel = [&](int* fired_value) {
+      auto h = [fired_value](int v) { *fired_value = v; };
+      return goro::select(goro::recv(cs[0], h), goro::recv(cs[1], h), goro::recv(cs[2], h), goro::recv(cs[3], h),
+                          goro::recv(cs[4], h), goro::recv(cs[5], h), goro::recv(cs[6], h), goro::recv(cs[7], h),
+                          goro::recv(cs[8], h), goro::recv(cs[9], h), goro::recv(cs[10], h), goro::recv(cs[11], h));
+    };
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < kN; i++) {
+        if (!cs[i]) continue;
+        int v = -1;
+        if (i % 2 == 1) {
+          cs[i].send(100 + i);  // buffered: ready before the select (first pass)
+          EXPECT_EQ(sel(&v), i);
+        } else {
+          goro::go([c = cs[i], i] { c.send(100 + i); });  // may arrive after it parks
+          EXPECT_EQ(sel(&v), i);
+        }
+        EXPECT_EQ(v, 100 + i);
+      }
+    }
+    // Nothing left behind on any channel.
+    for (auto& c : cs) {
+      if (c) {
+        EXPECT_EQ(c.try_recv().status, goro::chan_status::would_block);
+      }
+    }
+  });
+}
+
 // TestSelectStress: four plain senders, four plain receivers, one select over four sends and
 // one select over four receives, on channels of capacity 0, 0, 2 and 3, with cases switched
 // off by nil-ing them once their quota is done. Nothing may deadlock or get lost.

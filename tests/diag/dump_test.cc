@@ -252,6 +252,14 @@ TEST(Dump, FromASmallStack) {
   });
 }
 
+// A dump from inside goro::blocking() (where the goroutine has given up its processor).
+TEST(Dump, FromInsideBlocking) {
+  goro::run([] {
+    std::string text = goro::blocking([] { return goro::debug::goroutines_text(2); });
+    EXPECT_EQ(text.rfind("goroutine 1 [running]:\n", 0), 0u) << text;
+  });
+}
+
 TEST(Dump, BadLevel) {
   EXPECT_THROW(goro::debug::goroutines_text(3), std::invalid_argument);
 }

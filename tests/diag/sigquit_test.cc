@@ -56,9 +56,17 @@ void wedge(bool spin) {
 
 namespace {
 
+#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer delivers a signal to a thread only at its next intercepted call: a
+// thread spinning in user code would hold SIGQUIT forever.
+constexpr bool kCanSpin = false;
+#else
+constexpr bool kCanSpin = true;
+#endif
+
 TEST(DISABLED_Child, Wedged) {
   if (!diag_test::in_child()) GTEST_SKIP();
-  diag_test_scenarios::wedge(true);
+  diag_test_scenarios::wedge(kCanSpin);
 }
 
 TEST(DISABLED_Child, WedgedReportOnly) {
@@ -71,7 +79,15 @@ TEST(DISABLED_Child, WedgedReportOnly) {
   diag_test_scenarios::wedge(false);
 }
 
+// ThreadSanitizer runs a program's signal handler only when the receiving thread reaches
+// one of its interception points; a thread blocked in a raw futex syscall (an idle M) may
+// never do so, and the handler then never runs (observed: nothing within 120 s).
+#define SKIP_UNDER_TSAN()                                                                   \
+  if (!kCanSpin) GTEST_SKIP() << "ThreadSanitizer may defer SIGQUIT forever for a thread " \
+                                 "blocked outside its interceptors"
+
 TEST(Sigquit, DumpsEveryGoroutineAndExits2) {
+  SKIP_UNDER_TSAN();
   diag_test::child c("Wedged");
   ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
   kill(c.pid(), SIGQUIT);
@@ -80,16 +96,21 @@ TEST(Sigquit, DumpsEveryGoroutineAndExits2) {
   EXPECT_EQ(exit_code(status), 2) << e;
   EXPECT_EQ(e.rfind("SIGQUIT: quit\nPC=0x", 0), 0u) << e;
   EXPECT_NE(e.find(" sigcode="), std::string::npos) << e;
-  EXPECT_NE(e.find("\n\ngoroutine 1 [sleep]:\n"), std::string::npos) << e;
+  // Goroutine 1 wakes every 10 ms: the signal may catch it running.
+  EXPECT_TRUE(e.find("\n\ngoroutine 1 [sleep]:\n") != std::string::npos ||
+              e.find("\n\ngoroutine 1 [running]:\n") != std::string::npos)
+      << e;
   EXPECT_NE(e.find("\n\ngoroutine 2 [chan receive]:\ndiag_test_scenarios::wedged_receiver(goro::chan<int>)\n\t"),
             std::string::npos)
       << e;
   EXPECT_NE(e.find("\n\ngoroutine 3 [sync.Mutex.Lock]:\ndiag_test_scenarios::wedged_locker(goro::mutex&)\n\t"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("\n\ngoroutine 4 [running]:\n\tgoroutine running on other thread; stack unavailable\ncreated by "),
-            std::string::npos)
-      << e;
+  if (kCanSpin) {
+    EXPECT_NE(e.find("\n\ngoroutine 4 [running]:\n\tgoroutine running on other thread; stack unavailable\ncreated by "),
+              std::string::npos)
+        << e;
+  }
   EXPECT_NE(e.find("sigquit_test.cc:"), std::string::npos) << e;
   EXPECT_NE(e.find("created by diag_test_scenarios::wedge"), std::string::npos) << e;
   EXPECT_NE(e.find(" in goroutine 1\n\t"), std::string::npos) << e;
@@ -97,6 +118,7 @@ TEST(Sigquit, DumpsEveryGoroutineAndExits2) {
 
 // GORO_SIGQUIT=dump: the dump goes to the report sink and the program keeps running.
 TEST(Sigquit, DumpModeReportsAndContinues) {
+  SKIP_UNDER_TSAN();
   diag_test::child c("WedgedReportOnly", {"GORO_SIGQUIT=dump"});
   ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
   kill(c.pid(), SIGQUIT);

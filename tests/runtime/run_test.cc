@@ -13,6 +13,7 @@
 
 #include "goro/goro.h"
 #include "park_test_util.h"
+#include "runtime/sched.h"
 #include "support/goro_test.h"
 
 namespace {
@@ -64,7 +65,7 @@ TEST(Run, StartAndStopRepeatedlyAbandoningGoroutines) {
     opts.procs = 1 << (round % 3);
     const bool with_blocking = round % 5 == 0;
     int got = goro::run(opts, [&, round] {
-      countdown parked(3);
+      countdown parked(4);
       // Parked forever, holding a local with a destructor.
       goro::go([&, token] {
         local_tracker t{&local_destructors};
@@ -80,6 +81,10 @@ TEST(Run, StartAndStopRepeatedlyAbandoningGoroutines) {
         parked.arrive();
         goro::sleep(std::chrono::nanoseconds::max());
       });
+      goro::go([&, token] {
+        parked.arrive();
+        goro::sleep(std::chrono::hours::max());  // out of nanoseconds' range: saturates
+      });
       parked.wait();
       if (with_blocking) {
         blocking_calls.fetch_add(1);
@@ -87,7 +92,9 @@ TEST(Run, StartAndStopRepeatedlyAbandoningGoroutines) {
         goro::go([&, token] {
           goro::blocking([&] {
             in_call.set();
-            std::this_thread::sleep_for(30ms);
+            // Return only once goroutine 1 has returned and the runtime is shutting down
+            // (this M cannot be joined before, so the scheduler is still there).
+            while (!goro::detail::g_sched->shutdown.load()) std::this_thread::sleep_for(1ms);
             blocking_calls_finished.fetch_add(1);
           });
           continued_after_blocking.fetch_add(1);
@@ -164,6 +171,39 @@ TEST(Run, PlainThreadDuringRun) {
     goro::blocking([&] { th.join(); });
   });
   EXPECT_TRUE(ran.load());
+}
+
+// Plain threads calling go(), goroutines() and num_goroutine() while goroutine 1 returns:
+// run() waits for the calls in flight before freeing the scheduler, later go() calls throw
+// and later snapshots are empty. Nothing crashes (ASan) or races (TSan).
+TEST(Run, PlainThreadCallsRacingTheEndOfRun) {
+  for (int round = 0; round < 20; round++) {
+    std::atomic<bool> started{false}, stop{false};
+    std::atomic<long> spawned{0}, refused{0};
+    std::thread th([&] {
+      while (!stop.load()) {
+        try {
+          goro::go([] {});
+          spawned.fetch_add(1);
+          started.store(true);
+        } catch (const std::logic_error&) {
+          refused.fetch_add(1);
+          if (started.load()) break;  // this run() is over
+        }
+        (void)goro::goroutines();
+        (void)goro::num_goroutine();
+      }
+    });
+    goro::options opts;
+    opts.procs = 1 + round % 2;
+    opts.detect_deadlock = -1;
+    goro::run(opts, [&] {
+      while (!started.load()) goro::yield();
+    });
+    stop.store(true);
+    th.join();
+    EXPECT_GT(spawned.load(), 0);
+  }
 }
 
 // run() cannot be nested, nor run twice at once from two threads.

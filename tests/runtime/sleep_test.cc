@@ -62,6 +62,8 @@ TEST_P(SleepTest, SleepUntilAndNonPositiveDurations) {
     goro::sleep(0ns);
     goro::sleep(-5ms);
     goro::sleep(std::chrono::duration<double, std::milli>(0.5));
+    goro::sleep(-std::chrono::hours::max());  // saturates to zero: yields
+    goro::sleep(std::chrono::hours::min());
   });
 }
 

@@ -6,13 +6,14 @@
 #include <functional>
 #include <memory>
 #include <new>
-#include <source_location>
 #include <type_traits>
 #include <utility>
 
+#include "goro/detail/source_location.h"
+
 namespace goro::detail {
 
-// Where a goroutine was created. file/line/function come from std::source_location when the
+// Where a goroutine was created. file/line/function come from source_location when the
 // caller's location is known at compile time; otherwise `pc` is a return address in the
 // creating function, symbolized only when a dump needs it.
 struct site {
@@ -68,7 +69,7 @@ class routine {
  public:
   template <class F>
     requires(!std::is_same_v<std::decay_t<F>, routine> && std::is_invocable_v<std::decay_t<F>&>)
-  routine(F&& f, std::source_location loc = std::source_location::current())  // NOLINT: implicit on purpose
+  routine(F&& f, source_location loc = source_location::current())  // NOLINT: implicit on purpose
       : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
         place_(&place<std::decay_t<F>, F&&>),
         where_{loc.file_name(), loc.function_name(), loc.line(), nullptr} {}
