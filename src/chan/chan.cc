@@ -81,13 +81,28 @@ void report_orphans(chan_core* c, bool no_senders, bool no_receivers, const void
 
 void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {
   // acq_rel: the last release must see every other handle's operations before freeing.
-  std::uint64_t old = c->refs.fetch_sub(refs, std::memory_order_acq_rel);
-  if (old != refs) {
+  std::uint64_t old = c->refs.load(std::memory_order_relaxed);
+  for (;;) {
     std::uint64_t now = old - refs;
+    if (now == 0) {
+      if (c->refs.compare_exchange_weak(old, 0, std::memory_order_acq_rel)) break;  // the last one: free
+      continue;
+    }
     bool no_senders = (refs & kSendMask) != 0 && (now & kSendMask) == 0;
     bool no_receivers = (refs & kRecvMask) != 0 && (now & kRecvMask) == 0;
-    if (no_senders || no_receivers) report_orphans(c, no_senders, no_receivers, pc);
-    return;
+    if (!no_senders && !no_receivers) {
+      if (c->refs.compare_exchange_weak(old, now, std::memory_order_acq_rel)) return;
+      continue;
+    }
+    // One half reached zero (the other cannot have: now != 0). Pin the channel with one
+    // more reference of the surviving half while reporting, so that a concurrent release of
+    // the last handle cannot free it under us; the zero half stays zero.
+    std::uint64_t pin = no_senders ? kRecvRef : kSendRef;
+    if (c->refs.compare_exchange_weak(old, now + pin, std::memory_order_acq_rel)) {
+      report_orphans(c, no_senders, no_receivers, pc);
+      release_refs(c, pin, nullptr);
+      return;
+    }
   }
   std::size_t n = c->len();
   std::size_t i = c->recvx;
