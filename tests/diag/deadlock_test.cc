@@ -89,7 +89,7 @@ TEST(DISABLED_Child, PlainThreadWakes) {
   goro::run([] {
     auto ch = goro::make_chan<int>(1);
     std::thread th([ch] {
-      std::this_thread::sleep_for(400ms);
+      std::this_thread::sleep_for(2s);  // far beyond the grace period plus a (sanitized) dump
       ch.try_send(1);
     });
     ch.recv();
