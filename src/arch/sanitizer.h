@@ -50,4 +50,12 @@ inline void hb_acquire([[maybe_unused]] const void* key) {
 #endif
 }
 
+
+// An abandoned goroutine's stack [lo, hi) is about to be freed without unwinding (runtime.h):
+// under LeakSanitizer the objects only that stack referenced would be reported as leaked at
+// exit, although they are exactly what Go keeps alive until the process ends. The leak-checked
+// builds copy the live words into a buffer that stays reachable, so those objects count as
+// reachable; other builds do nothing.
+void keep_abandoned_stack_reachable(const void* lo, const void* hi);
+
 }  // namespace goro::arch

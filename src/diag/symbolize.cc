@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -181,7 +182,10 @@ class symbolizer {
     // Inlined calls: the DIEs containing addr, innermost first. Each inlined subroutine
     // is a frame at the current location; its call site becomes the location of the next.
     Dwarf_Addr bias = 0;
+    std::string comp_dir;
     if (Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias)) {
+      Dwarf_Attribute dir_attr;
+      if (const char* d = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &dir_attr))) comp_dir = d;
       // Start at the function's own DIE, found by its entry address: the out-of-line code
       // of a local class (a lambda) is nested inside its enclosing function's DIE, which
       // does not contain that code's addresses, so a search from the CU down could miss it.
@@ -224,6 +228,11 @@ class symbolizer {
     phys.line = line;
     out.frames.push_back(std::move(phys));
     for (sym_frame& f : out.frames) {
+      // A build through ccache with CCACHE_BASEDIR (or any relative compile command) records
+      // relative names; Go prints absolute ones, so resolve them against the compile directory.
+      if (!f.file.empty() && f.file[0] != '/' && !comp_dir.empty()) {
+        f.file = (std::filesystem::path(comp_dir) / f.file).lexically_normal().string();
+      }
       f.runtime = is_runtime_function(f.name);
       f.glue = is_glue_function(f.name);
     }

@@ -624,6 +624,10 @@ void mstart(m* mp) {
     if (mp->pp.get() == nullptr && !stopm(mp)) break;
     g* gp = findrunnable(mp);
     if (gp == nullptr) break;
+    // Goroutine 1 may have returned since findrunnable() last looked: then gp is abandoned
+    // (runtime.h), not run. This catches every goroutine queued after the shutdown began
+    // (one whose blocking() call returned then): its queueing happened after the flag.
+    if (g_sched->shutdown.load(std::memory_order_acquire)) break;
     if (mp->spinning) resetspinning(mp);
     execute(mp, gp);
   }

@@ -124,6 +124,9 @@ void gstore_destroy() {
   // Abandoned goroutines (see runtime.h): their function objects are destroyed, their stacks
   // returned without unwinding.
   for (g* gp : g_gstore->all) {
+    if (gp->stk && gp->ctx.sp != nullptr && gp->state.load(std::memory_order_relaxed) != g_state::idle) {
+      arch::keep_abandoned_stack_reachable(gp->ctx.sp, static_cast<char*>(gp->stk.lo) + gp->stk.size);
+    }
     gp->task.reset();
     arch::destroy(gp->ctx);
     if (gp->stk) stack_free(gp->stk);

@@ -311,7 +311,7 @@ TEST(ParkFairness, GlobalQueueIsNotStarvedByLocalWork) {
   constexpr long kLimit = 1'000'000;
   std::atomic<long> yields{0};
   std::atomic<bool> started{false}, global_ran{false};
-  std::atomic<long> yields_before{-1}, yields_when_ran{-1};
+  std::atomic<long> yields_queued{-1}, yields_when_ran{-1};
   run_checked(1, [&] {
     countdown done(3);
     for (int k = 0; k < 2; k++) {  // two yielders: the local queue is never empty
@@ -326,19 +326,21 @@ TEST(ParkFairness, GlobalQueueIsNotStarvedByLocalWork) {
     }
     std::thread th([&] {
       while (!started.load()) std::this_thread::yield();
-      yields_before.store(yields.load());
       goro::go([&] {
         yields_when_ran.store(yields.load());
         global_ran.store(true);
         done.arrive();
       });
+      // Read after go() returned: the goroutine was queued before this (so the count below
+      // never overstates its wait, however long this thread was descheduled).
+      yields_queued.store(yields.load());
     });
     done.wait();
     goro::blocking([&] { th.join(); });
   });
   ASSERT_TRUE(global_ran.load());
-  EXPECT_LE(yields_when_ran.load() - yields_before.load(), 200)
-      << "the globally queued goroutine waited " << yields_when_ran.load() - yields_before.load() << " yields";
+  EXPECT_LE(yields_when_ran.load() - yields_queued.load(), 200)
+      << "the globally queued goroutine waited " << yields_when_ran.load() - yields_queued.load() << " yields";
 }
 
 }  // namespace
