@@ -15,4 +15,5 @@
 #include "goro/select.h"
 #include "goro/semaphore.h"
 #include "goro/time.h"
+#include "goro/trace_hooks.h"
 #include "goro/wait_group.h"

@@ -10,6 +10,7 @@
 #include "goro/runtime.h"
 #include "runtime/clock.h"
 #include "runtime/sched.h"
+#include "runtime/trace.h"
 
 namespace goro::detail {
 
@@ -53,6 +54,7 @@ void park(unlock_fn unlock, void* arg, wait_reason reason, const void* obj) {
   m* mp = current_m();
   mp->unlockf.set(unlock);
   mp->unlockarg.set(arg);
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_go_park(th, gp, reason, obj);
   switch_to_scheduler(gp, post_action::park);
   arch::hb_acquire(gp);
   gp->reason.set(wait_reason::none);
@@ -72,6 +74,9 @@ void ready(g* gp) {
   arch::hb_release(gp);
   set_state(gp, g_state::waiting, g_state::runnable);
   p* pp = mp != nullptr ? mp->pp.get() : nullptr;
+  if (const trace::hooks* th = tracing()) [[unlikely]] {
+    trace_go_ready(th, gp, mp != nullptr ? mp->curg.get() : nullptr, pp != nullptr ? pp->id : -1);
+  }
   if (pp != nullptr) {
     runqput(pp, gp, true);
   } else {
@@ -88,6 +93,9 @@ using namespace detail;
 
 void yield() {
   g* gp = require_g("goro::yield");
+  if (const trace::hooks* th = tracing()) [[unlikely]] {
+    trace_go(th, trace::event_kind::go_yield, gp, current_m()->pp.get() != nullptr ? current_m()->pp.get()->id : -1);
+  }
   switch_to_scheduler(gp, post_action::yield);
 }
 
@@ -157,6 +165,7 @@ void blocking_enter() {
   pp->syscalltick.store(pp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   mp->oldp.set(pp);
   mp->pp.set(nullptr);
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_go(th, trace::event_kind::blocking_enter, gp, pp->id);
   // From here sysmon may take the P (syscall -> idle) and give it to another M.
   pp->status.store(p_status::syscall, std::memory_order_release);
 }
@@ -167,6 +176,7 @@ void blocking_exit() {
   p* pp = mp->oldp.get();
   mp->oldp.set(nullptr);
   gp->wait_since.set(0);
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_go(th, trace::event_kind::blocking_exit, gp, -1);
   // After goroutine 1 returned, a goroutine is abandoned when its blocking call returns
   // (runtime.h): it takes the no-P path below and is never scheduled again.
   const bool shutting_down = g_sched->shutdown.load(std::memory_order_acquire);

@@ -11,6 +11,7 @@
 //    wakep() starts an M) or its work is seen by the re-check.
 
 #include "runtime/sched.h"
+#include "runtime/trace.h"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -143,6 +144,7 @@ g* runqsteal(p* pp, p* victim, bool steal_runnext) {
   std::uint32_t tail = pp->runq_tail.load(std::memory_order_relaxed);
   std::uint32_t n = runqgrab(victim, pp, tail, steal_runnext);
   if (n == 0) return nullptr;
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_steal(th, pp->id, victim->id, n);
   n--;
   g* gp = pp->runq[(tail + n) % p::kRunqSize].load(std::memory_order_relaxed);
   if (n == 0) return gp;
@@ -212,9 +214,13 @@ bool stopm(m* mp) {
     dead = checkdead();  // the last M going idle may find a global deadlock (diag/deadlock.cc)
   }
   if (dead) deadlock_exit();  // returns only if the program turned out to be alive
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_thread(th, trace::event_kind::thread_sleep, mp, -1);
   mp->park.sleep();
   p* pp = mp->nextp;
   mp->nextp = nullptr;
+  if (const trace::hooks* th = tracing()) [[unlikely]] {
+    trace_thread(th, trace::event_kind::thread_wake, mp, pp != nullptr ? pp->id : -1);
+  }
   if (pp == nullptr) return false;
   acquirep(mp, pp);
   return true;
@@ -342,7 +348,11 @@ top:
   std::int64_t until = earliest_timer();
   if (until != 0 && !g_sched->polling.exchange(true, std::memory_order_acq_rel)) {
     g_sched->poll_until.store(until, std::memory_order_release);
-    if (!g_sched->shutdown.load(std::memory_order_acquire)) g_sched->poll.wait(until);
+    if (!g_sched->shutdown.load(std::memory_order_acquire)) {
+      if (const trace::hooks* th = tracing()) [[unlikely]] trace_thread(th, trace::event_kind::thread_sleep, mp, -1);
+      g_sched->poll.wait(until);
+      if (const trace::hooks* th = tracing()) [[unlikely]] trace_thread(th, trace::event_kind::thread_wake, mp, -1);
+    }
     g_sched->poll_until.store(0, std::memory_order_release);
     g_sched->polling.store(false, std::memory_order_release);
     if (reacquire()) goto top;
@@ -522,6 +532,7 @@ void execute(m* mp, g* gp) {
   // a blocking() call of the goroutine (the goroutine releases the P, but a switch passes
   // nothing on to it; see post_switch()).
   arch::hb_release(pp);
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_go(th, trace::event_kind::go_start, gp, pp->id);
   arch::switch_to(mp->g0, gp->ctx);
   post_switch(mp, gp);
 }

@@ -9,6 +9,7 @@
 #include "runtime/fatal.h"
 #include "runtime/park.h"
 #include "runtime/sched.h"
+#include "runtime/trace.h"
 
 namespace goro::detail {
 
@@ -107,6 +108,7 @@ void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
   set_state(gp, g_state::idle, g_state::runnable);
   registry_add(gp, pp != nullptr ? pp->id : s->nprocs);
   s->ngoroutines.fetch_add(1, std::memory_order_relaxed);
+  if (const trace::hooks* th = tracing()) [[unlikely]] trace_go_create(th, gp, pp != nullptr ? pp->id : -1);
   arch::hb_release(gp);
   if (pp != nullptr) {
     runqput(pp, gp, true);
@@ -185,6 +187,10 @@ void g_entry(void* arg) {
     }
   } catch (...) {
     goroutine_panicked(gp, std::current_exception());
+  }
+  if (const trace::hooks* th = tracing()) [[unlikely]] {
+    p* pp = current_m()->pp.get();
+    trace_go(th, trace::event_kind::go_end, gp, pp != nullptr ? pp->id : -1);
   }
   goexit(gp);
 }

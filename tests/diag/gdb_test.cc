@@ -39,7 +39,7 @@ bool have_gdb() { return run_command("command -v gdb").find("gdb") != std::strin
 
 // tools/goro-gdb.py, found from the source tree this binary was built from.
 std::string script() {
-  fs::path p = fs::path(__FILE__).parent_path().parent_path().parent_path() / "tools" / "goro-gdb.py";
+  fs::path p = fs::path(GORO_TOOLS_DIR) / "goro-gdb.py";
   return p.string();
 }
 
