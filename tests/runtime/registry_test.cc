@@ -141,13 +141,19 @@ TEST(Registry, SnapshotShowsStatesReasonsAndCreationSites) {
 // go(fn, args...) records the creation site as a code address instead of file:line.
 TEST(Registry, GoWithArgumentsRecordsACodeAddress) {
   run_checked(1, [&] {
-    event release;
-    goro::go([&](int) { release.wait(); }, 1);
+    event release, finished;
+    goro::go(
+        [&](int) {
+          release.wait();
+          finished.set();
+        },
+        1);
     auto snap = goro::goroutines();
+    release.set();
+    finished.wait();  // the events live on this stack: outlive the goroutine using them
     ASSERT_EQ(snap.size(), 2u);
     EXPECT_EQ(snap[1].created_file, nullptr);
     EXPECT_NE(snap[1].created_pc, nullptr);
-    release.set();
   });
 }
 
