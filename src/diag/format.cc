@@ -70,8 +70,8 @@ void append_created_by(std::string& out, const g_snap& s) {
     out += f.name;
     where = e.text[i].substr(e.text[i].find('\n') + 1);  // "\tfile:line +0x..\n"
   } else {
-    out += s.created.function != nullptr ? normalize_pretty(split_function_name(s.created.function).name) : std::string("?");
-    where = "\t";
+    out += pretty_function_name(s.created.function);
+    where.assign(1, '\t');  // not `= "\t"`: GCC 12 -O3 warns falsely (-Wrestrict, PR105651)
     where += s.created.file != nullptr ? s.created.file : "?";
     where += ':';
     append_u(where, s.created.line);
@@ -148,6 +148,10 @@ class tabwriter {
 };
 
 }  // namespace
+
+std::string pretty_function_name(const char* function) {
+  return function != nullptr ? normalize_pretty(split_function_name(function).name) : std::string("?");
+}
 
 void format_traceback(const snapshot& s, std::string& out) {
   symbolizer_lock lock;

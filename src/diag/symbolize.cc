@@ -157,8 +157,8 @@ class symbolizer {
     Dwarf_Addr addr = pc > 0 ? pc - 1 : 0;
     Dwfl_Module* mod = module_of(addr);
     sym_frame phys;
-    phys.name = "?";
-    phys.params = "()";
+    phys.name.assign(1, '?');  // not `= "?"`: GCC 12 -O3 warns falsely (-Wrestrict, PR105651)
+    phys.params.assign({'(', ')'});
     if (mod == nullptr) {
       out.frames.push_back(std::move(phys));
       return;
