@@ -50,6 +50,10 @@ void format_traceback(const snapshot& s, std::string& out);
 // Go's grouped goroutine profile (pprof goroutine debug=1).
 void format_grouped(const snapshot& s, std::string& out);
 
+// A source_location function name as the dumps print it after "created by": without return
+// type or parameters, with GCC's spellings made to match the demangler's; "?" for null.
+std::string pretty_function_name(const char* function);
+
 // The frames to show for one goroutine, innermost first: each is (symbolized pc, index of
 // the sub-frame within it). Runtime frames are hidden as Go hides runtime.*; if that would
 // hide everything, all frames are shown.
