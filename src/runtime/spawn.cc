@@ -20,12 +20,18 @@ namespace {
 constexpr int kLocalGfreeMax = 64;
 constexpr std::uint64_t kGoidBatch = 16;
 
-// Recycled g's beyond the per-P caches, and every g ever allocated (freed at shutdown).
+// g's are allocated kGChunk at a time (one allocation and one lock per chunk, not per g:
+// spawning on many P's at once otherwise serialises on the lock below).
+constexpr int kGChunk = 32;
+static_assert(kGChunk - 1 <= kLocalGfreeMax, "a fresh chunk must fit an empty per-P cache");
+
+// Recycled g's beyond the per-P caches, and every chunk of g's ever allocated (freed at
+// shutdown).
 struct g_store {
   spinlock lock;
   g* free = nullptr;
   std::atomic<int> nfree{0};  // written under lock; read without it as a hint
-  std::vector<g*> all;
+  std::vector<g*> chunks;     // each an array of kGChunk g's
 };
 g_store* g_gstore = nullptr;
 
@@ -48,10 +54,23 @@ g* gfree_get(p* pp) {
     gp->schedlink = nullptr;
     return gp;
   }
-  auto* gp = new g;
+  // Nothing to recycle: a new chunk. The first g is returned, the rest go to pp's cache
+  // (empty here), or to the global free list for a spawn from outside any P.
+  g* chunk = new g[kGChunk];
   std::lock_guard<spinlock> lk(g_gstore->lock);
-  g_gstore->all.push_back(gp);
-  return gp;
+  g_gstore->chunks.push_back(chunk);
+  for (int i = 1; i < kGChunk; i++) {
+    if (pp != nullptr) {
+      chunk[i].schedlink = pp->gfree;
+      pp->gfree = &chunk[i];
+      pp->ngfree++;
+    } else {
+      chunk[i].schedlink = g_gstore->free;
+      g_gstore->free = &chunk[i];
+      g_gstore->nfree++;
+    }
+  }
+  return &chunk[0];
 }
 
 std::uint64_t new_goid(p* pp) {
@@ -125,14 +144,17 @@ void gstore_init() { g_gstore = new g_store; }
 void gstore_destroy() {
   // Abandoned goroutines (see runtime.h): their function objects are destroyed, their stacks
   // returned without unwinding.
-  for (g* gp : g_gstore->all) {
-    if (gp->stk && gp->ctx.sp != nullptr && gp->state.load(std::memory_order_relaxed) != g_state::idle) {
-      arch::keep_abandoned_stack_reachable(gp->ctx.sp, static_cast<char*>(gp->stk.lo) + gp->stk.size);
+  for (g* chunk : g_gstore->chunks) {
+    for (int i = 0; i < kGChunk; i++) {
+      g* gp = &chunk[i];
+      if (gp->stk && gp->ctx.sp != nullptr && gp->state.load(std::memory_order_relaxed) != g_state::idle) {
+        arch::keep_abandoned_stack_reachable(gp->ctx.sp, static_cast<char*>(gp->stk.lo) + gp->stk.size);
+      }
+      gp->task.reset();
+      arch::destroy(gp->ctx);
+      if (gp->stk) stack_free(gp->stk);
     }
-    gp->task.reset();
-    arch::destroy(gp->ctx);
-    if (gp->stk) stack_free(gp->stk);
-    delete gp;
+    delete[] chunk;
   }
   delete g_gstore;
   g_gstore = nullptr;
