@@ -79,6 +79,13 @@ void report_orphans(chan_core* c, bool no_senders, bool no_receivers, const void
   if (!ids.empty()) report_channel_leak(ids, no_senders, c, pc);
 }
 
+// A goroutine is about to park on a channel whose other side is gone for good (see
+// orphaned()): it is leaked at this moment, as if it had been parked when the last handle died.
+[[gnu::noinline, gnu::cold]] void report_parked_on_orphan(chan_core* c, g* gp, bool receiving) {
+  if (g_sched == nullptr || g_sched->shutdown.load(std::memory_order_relaxed)) return;
+  report_channel_leak({gp->id}, receiving, c, c->dropped_at[receiving ? 0 : 1].load(std::memory_order_relaxed));
+}
+
 void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {
   // acq_rel: the last release must see every other handle's operations before freeing.
   std::uint64_t old = c->refs.load(std::memory_order_relaxed);
@@ -99,6 +106,8 @@ void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {
     // the last handle cannot free it under us; the zero half stays zero.
     std::uint64_t pin = no_senders ? kRecvRef : kSendRef;
     if (c->refs.compare_exchange_weak(old, now + pin, std::memory_order_acq_rel)) {
+      if (no_senders) c->dropped_at[0].store(pc, std::memory_order_relaxed);
+      if (no_receivers) c->dropped_at[1].store(pc, std::memory_order_relaxed);
       report_orphans(c, no_senders, no_receivers, pc);
       release_refs(c, pin, nullptr);
       return;
@@ -131,6 +140,8 @@ std::size_t chan_cap(const chan_core* c) { return c == nullptr ? 0 : c->cap; }
 void chan_send(chan_core* c, void* src) {
   if (c == nullptr) park_forever(wait_reason::chan_send_nil);
   g* gp = require_g("goro::chan::send");
+  bool reported = false;
+again:
   c->lock.lock();
   if (c->is_closed()) {
     c->lock.unlock();
@@ -141,6 +152,14 @@ void chan_send(chan_core* c, void* src) {
     check_invariants(c);
     unlock_and_wake(c, wake);
     return;
+  }
+  if (!reported && c->orphaned(kRecvMask)) [[unlikely]] {
+    // Nobody can ever receive: this send parks for good (unless another sender closes the
+    // channel, which wakes it with the panic). Reported outside the lock, then retried.
+    c->lock.unlock();
+    report_parked_on_orphan(c, gp, false);
+    reported = true;
+    goto again;
   }
   waiter w;
   w.gp = gp;
@@ -184,6 +203,8 @@ chan_status chan_try_send(chan_core* c, void* src) {
 bool chan_recv(chan_core* c, void* dst) {
   if (c == nullptr) park_forever(wait_reason::chan_receive_nil);
   g* gp = require_g("goro::chan::recv");
+  bool reported = false;
+again:
   c->lock.lock();
   waiter* wake;
   bool ok;
@@ -191,6 +212,13 @@ bool chan_recv(chan_core* c, void* dst) {
     check_invariants(c);
     unlock_and_wake(c, wake);
     return ok;
+  }
+  if (!reported && c->orphaned(kSendMask)) [[unlikely]] {
+    // Nobody can ever send on or close the channel: this receive parks for good.
+    c->lock.unlock();
+    report_parked_on_orphan(c, gp, true);
+    reported = true;
+    goto again;
   }
   waiter w;
   w.gp = gp;

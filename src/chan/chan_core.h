@@ -129,6 +129,13 @@ struct chan_core {
   // Handle counts, packed: low 32 bits send-capable handles, high 32 bits receive-capable
   // ones (chan<T> counts in both). The channel is freed when both reach zero.
   std::atomic<std::uint64_t> refs{0};
+  // Where the last send-capable ([0]) and receive-capable ([1]) handle was destroyed (a code
+  // address, or null if unknown or still alive): the "destroyed in" site of leak reports.
+  std::atomic<const void*> dropped_at[2] = {};
+
+  // True once no handle can ever send (close) on the channel again (kSendMask) or receive
+  // from it (kRecvMask): a half of refs that reached zero stays zero.
+  bool orphaned(std::uint64_t half) const { return (refs.load(std::memory_order_acquire) & half) == 0; }
 
   void* slot(std::size_t i) const { return buf + i * ops->size; }
   bool is_closed() const { return closed.load(std::memory_order_relaxed); }  // (lock)
