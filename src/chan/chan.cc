@@ -126,10 +126,6 @@ void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {
 // leak report.
 void chan_release(chan_core* c, std::uint64_t refs) { release_refs(c, refs, __builtin_return_address(0)); }
 
-// A parked operation holds a reference of its own direction, so the channel outlives it
-// even if every handle is destroyed meanwhile, and a parked receiver counts as a receiver.
-void chan_hold_parked(chan_core* c, std::uint64_t refs) { c->refs.fetch_add(refs, std::memory_order_relaxed); }
-void chan_unhold_parked(chan_core* c, std::uint64_t refs) { release_refs(c, refs, nullptr); }
 
 // Lock-free: a racy snapshot, like Go's len(ch).
 std::size_t chan_len(const chan_core* c) { return c == nullptr ? 0 : c->count.load(std::memory_order_relaxed); }
@@ -166,9 +162,7 @@ again:
   w.elem = src;
   c->sendq.push(&w);
   check_invariants(c);
-  chan_hold_parked(c, kSendRef);
   park(&unlock_chan, c, wait_reason::chan_send, c);
-  chan_unhold_parked(c, kSendRef);
   // Woken by a receiver (success: it took the value) or by close.
   if (!w.success) throw goro::panic("send on closed channel");
 }
@@ -225,9 +219,7 @@ again:
   w.elem = dst;
   c->recvq.push(&w);
   check_invariants(c);
-  chan_hold_parked(c, kRecvRef);
   park(&unlock_chan, c, wait_reason::chan_receive, c);
-  chan_unhold_parked(c, kRecvRef);
   // Woken by a sender (success: the value is in dst) or by close.
   return w.success;
 }

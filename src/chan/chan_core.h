@@ -144,9 +144,9 @@ struct chan_core {
 };
 
 // Debug builds (no NDEBUG): asserts the invariants above. Lock held.
-// Parked operations hold a handle reference of their direction (see chan.cc).
-void chan_hold_parked(chan_core* c, std::uint64_t refs);
-void chan_unhold_parked(chan_core* c, std::uint64_t refs);
+// A parked operation takes no reference of its own: it runs as a member call on a handle,
+// which C++ keeps alive for the duration of the call (select: the cases' handles live until
+// the end of the full expression that contains the select call).
 inline constexpr std::uint64_t kSendMask = 0xffffffffull;
 inline constexpr std::uint64_t kRecvMask = 0xffffffffull << 32;
 

@@ -188,7 +188,6 @@ int select_impl(select_case* cases, int n, bool has_default, bool* recv_ok) {
     w.select_done = &done;
     w.case_index = i;
     (cases[i].is_send ? cases[i].c->sendq : cases[i].c->recvq).push(&w);
-    chan_hold_parked(cases[i].c, cases[i].is_send ? kSendRef : kRecvRef);
   }
   gp->param.set(0);
   park(&unlock_all, &held, wait_reason::select, nullptr);
@@ -205,10 +204,6 @@ int select_impl(select_case* cases, int n, bool has_default, bool* recv_ok) {
     (cases[w.case_index].is_send ? c->sendq : c->recvq).remove(&w);
   }
   held.unlock();
-  for (int k = 0; k < live; k++) {
-    const select_case& sc = cases[ws[k].case_index];
-    chan_unhold_parked(sc.c, sc.is_send ? kSendRef : kRecvRef);
-  }
   int i = winner->case_index;
   if (cases[i].is_send) {
     if (!winner->success) throw goro::panic("send on closed channel");

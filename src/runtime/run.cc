@@ -10,6 +10,7 @@
 #include "diag/diag.h"
 #include "diag/monitor.h"
 #include "goro/runtime.h"
+#include "runtime/clock.h"
 #include "runtime/fatal.h"
 #include "runtime/sched.h"
 #include "runtime/stack.h"
@@ -115,6 +116,7 @@ void run_main(const options& opts, routine main) {
   }
 
   g_open.store(true, std::memory_order_seq_cst);  // plain threads may call in (external_call)
+  coarse_tick_update();  // before any goroutine can park (then sysmon keeps it fresh)
   spawn(main);  // goroutine 1, on the global queue
   sysmon_start();
   monitor_start();  // misuse detectors (diag/monitor.h)

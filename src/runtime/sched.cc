@@ -30,6 +30,7 @@ namespace goro::detail {
 sched_t* g_sched = nullptr;
 clock_fn g_clock = &monotonic_ns;
 clock_fn g_coarse_clock = &coarse_monotonic_ns;
+std::atomic<std::int64_t> g_coarse_tick{0};
 
 namespace {
 

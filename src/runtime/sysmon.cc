@@ -121,6 +121,7 @@ void loop() {
   while (!g_sysmon->stop) {
     g_sysmon->cv.wait_for(lk, std::chrono::microseconds(delay_us));
     if (g_sysmon->stop) break;
+    coarse_tick_update();
     lk.unlock();
     bool acted = check(clock_now());
     lk.lock();
