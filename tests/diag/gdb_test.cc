@@ -20,7 +20,7 @@
 namespace fs = std::filesystem;
 
 namespace diag_test_scenarios {
-void wedge(bool spin);  // sigquit_test.cc
+void wedge(bool spin, bool everywhere);  // sigquit_test.cc
 }
 
 namespace {
@@ -86,7 +86,7 @@ TEST(DISABLED_Child, WedgedForGdb) {
     if (chdir(std::getenv("GORO_TEST_CORE_DIR")) != 0) std::abort();
     signal(SIGUSR1, [](int) { std::abort(); });
   }
-  diag_test_scenarios::wedge(false);
+  diag_test_scenarios::wedge(false, false);
 }
 
 TEST(Gdb, LiveProcess) {

@@ -29,12 +29,13 @@ namespace diag_test_scenarios {
 }
 
 // Goroutines parked in a channel receive and a mutex, one spinning on its thread without
-// ever yielding, and main sleeping; "ready" once they are all in place.
-void wedge(bool spin) {
+// ever yielding, and main sleeping (or, with `everywhere`, spinning too: then no processor
+// ever reaches a scheduling point again); "ready" once they are all in place.
+void wedge(bool spin, bool everywhere) {
   goro::options o;
   o.procs = 2;
   o.long_running_threshold = std::chrono::milliseconds(-1);
-  goro::run(o, [spin] {
+  goro::run(o, [spin, everywhere] {
     auto c = goro::make_chan<int>();
     static goro::mutex mu;
     mu.lock();
@@ -48,6 +49,9 @@ void wedge(bool spin) {
     goro::sleep(50ms);
     std::puts("ready");
     std::fflush(stdout);
+    if (everywhere) {
+      for (;;) asm volatile("pause");
+    }
     for (;;) goro::sleep(10ms);
   });
 }
@@ -66,7 +70,12 @@ constexpr bool kCanSpin = true;
 
 TEST(DISABLED_Child, Wedged) {
   if (!diag_test::in_child()) GTEST_SKIP();
-  diag_test_scenarios::wedge(kCanSpin);
+  diag_test_scenarios::wedge(kCanSpin, false);
+}
+
+TEST(DISABLED_Child, WedgedEverywhere) {
+  if (!diag_test::in_child()) GTEST_SKIP();
+  diag_test_scenarios::wedge(kCanSpin, kCanSpin);
 }
 
 TEST(DISABLED_Child, WedgedReportOnly) {
@@ -76,7 +85,7 @@ TEST(DISABLED_Child, WedgedReportOnly) {
                 r.text.substr(0, r.text.find('\n')).c_str());
     std::fflush(stdout);
   });
-  diag_test_scenarios::wedge(false);
+  diag_test_scenarios::wedge(false, false);
 }
 
 // ThreadSanitizer runs a program's signal handler only when the receiving thread reaches
@@ -114,6 +123,31 @@ TEST(Sigquit, DumpsEveryGoroutineAndExits2) {
   EXPECT_NE(e.find("sigquit_test.cc:"), std::string::npos) << e;
   EXPECT_NE(e.find("created by diag_test_scenarios::wedge"), std::string::npos) << e;
   EXPECT_NE(e.find(" in goroutine 1\n\t"), std::string::npos) << e;
+}
+
+// Both processors run goroutines that never yield, and the other goroutines are parked:
+// no scheduler code runs anywhere, and the dump still shows everything.
+TEST(Sigquit, DumpWorksWhenEveryProcessorIsWedged) {
+  SKIP_UNDER_TSAN();
+  diag_test::child c("WedgedEverywhere");
+  ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
+  std::this_thread::sleep_for(20ms);  // goroutine 1 is in its spin loop by now
+  kill(c.pid(), SIGQUIT);
+  int status = c.finish();
+  const std::string& e = c.err();
+  EXPECT_EQ(exit_code(status), 2) << e;
+  EXPECT_EQ(e.rfind("SIGQUIT: quit\nPC=0x", 0), 0u) << e;
+  // The goroutine the signal landed on is shown with its stack; the other running one as Go
+  // shows a goroutine running on another thread.
+  EXPECT_NE(e.find("\n\ngoroutine 1 [running]:\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("\n\ngoroutine 4 [running]:\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("goroutine running on other thread; stack unavailable"), std::string::npos) << e;
+  EXPECT_NE(e.find("\n\ngoroutine 2 [chan receive]:\ndiag_test_scenarios::wedged_receiver(goro::chan<int>)\n\t"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("\n\ngoroutine 3 [sync.Mutex.Lock]:\ndiag_test_scenarios::wedged_locker(goro::mutex&)\n\t"),
+            std::string::npos)
+      << e;
 }
 
 // GORO_SIGQUIT=dump: the dump goes to the report sink and the program keeps running.
