@@ -39,7 +39,7 @@ void BM_CancelTree10k(benchmark::State& state) {
         mids.push_back(cancel_mid);
         for (int i = 0; i < leaves / fan; i++) {
           started.add(1);
-          observed.go([&started, mid] {
+          observed.go([&started, mid = mid] {  // init-capture: clang 14 cannot capture a binding
             auto [leaf, cancel_leaf] = goro::with_cancel(mid);
             started.done();
             leaf.done().recv();

@@ -30,6 +30,12 @@ void query_with_timeout() {
   goro::select(goro::recv(result), goro::recv(goro::after(5ms)));
 }
 
+// 6. An after_func timer never stopped: the retry it schedules will start a goroutine long
+//    after the request it belonged to is gone. The handle is dropped, so nothing can stop it.
+void schedule_retry() {
+  goro::timer retry = goro::after_func(1h, [] { std::cerr << "retrying a request nobody waits for\n"; });
+}
+
 int main() {
   // Short thresholds so the demo is quick (docs/configuration.md has the defaults).
   setenv("GORO_DIAG_INTERVAL_MS", "20", 0);
@@ -58,6 +64,8 @@ int main() {
 
     // 5. A cancel function dropped without being called ("lostcancel").
     { auto [c2, forgotten] = goro::with_timeout(goro::background(), 1h); }
+
+    schedule_retry();
 
     goro::sleep(350ms);
     std::cerr << "\n--- leak report (goroutines blocked > 100 ms, grouped) ---\n"

@@ -36,11 +36,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <utility>
 
 #include "goro/chan.h"
+#include "goro/detail/source_location.h"
 #include "goro/error.h"
 #include "goro/runtime.h"
 
@@ -129,19 +129,19 @@ context todo();
 
 // Each records where it was called (for the lostcancel report).
 std::pair<context, cancel_func> with_cancel(const context& parent,
-                                            std::source_location where = std::source_location::current());
+                                            detail::source_location where = detail::source_location::current());
 std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent,
-                                                        std::source_location where = std::source_location::current());
+                                                        detail::source_location where = detail::source_location::current());
 std::pair<context, cancel_func> with_deadline(const context& parent, deadline_t d,
-                                              std::source_location where = std::source_location::current());
+                                              detail::source_location where = detail::source_location::current());
 std::pair<context, cancel_func> with_timeout(const context& parent, std::chrono::nanoseconds timeout,
-                                             std::source_location where = std::source_location::current());
+                                             detail::source_location where = detail::source_location::current());
 // Go 1.21's WithDeadlineCause / WithTimeoutCause: on expiry the cause is `cause`.
 std::pair<context, cancel_func> with_deadline_cause(const context& parent, deadline_t d, error cause,
-                                                    std::source_location where = std::source_location::current());
+                                                    detail::source_location where = detail::source_location::current());
 std::pair<context, cancel_func> with_timeout_cause(const context& parent, std::chrono::nanoseconds timeout,
                                                    error cause,
-                                                   std::source_location where = std::source_location::current());
+                                                   detail::source_location where = detail::source_location::current());
 
 namespace detail {
 context with_value_erased(const context& parent, const void* key, const char* key_name,

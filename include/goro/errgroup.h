@@ -20,10 +20,10 @@
 
 #include <functional>
 #include <memory>
-#include <source_location>
 
 #include "goro/chan.h"
 #include "goro/context.h"
+#include "goro/detail/source_location.h"
 #include "goro/error.h"
 #include "goro/wait_group.h"
 
@@ -39,15 +39,15 @@ class errgroup {
   errgroup& operator=(const errgroup&) = delete;
   ~errgroup();
 
-  void go(std::function<error()> fn, std::source_location where = std::source_location::current());
-  bool try_go(std::function<error()> fn, std::source_location where = std::source_location::current());
+  void go(std::function<error()> fn, detail::source_location where = detail::source_location::current());
+  bool try_go(std::function<error()> fn, detail::source_location where = detail::source_location::current());
   error wait();
   void set_limit(int n);
   // The group's context (background() for a group made without one).
   const context& ctx() const { return ctx_; }
 
  private:
-  void start(std::function<error()> fn, const std::source_location& where);
+  void start(std::function<error()> fn, const detail::source_location& where);
   void finish(const error& err);
 
   context ctx_;

@@ -13,6 +13,8 @@
 //    reported this way. Select waiters are not reported (another case may still fire).
 //  - Everything else here is a heuristic: a goroutine parked longer than a threshold is
 //    "probably leaked"; growth of a group between reports is the strong signal.
+//  - Pending timers (pending_timers()) are exact: each one listed is armed now and will
+//    start work when it fires. Whether that work is wanted is the caller's judgement.
 // Callable from any thread or goroutine while goro::run() is active.
 
 #include <chrono>
@@ -40,5 +42,23 @@ std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait);
 // blocked_groups() as text, the top `top` groups: the text of the periodic leak report
 // (GORO_LEAK_REPORT_S) and of goro::testing's failures.
 std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top = 3);
+
+// An armed timer that will start work when it fires, which a goroutine leak check alone
+// cannot see (the goroutine does not exist yet): an after_func timer (its function will run
+// on a new goroutine), a ticker never stopped, or the deadline timer of a context made by
+// with_deadline()/with_timeout() whose cancel function has not been called. Plain timers
+// (new_timer(), after()) only send on a channel and are not listed.
+struct pending_timer {
+  std::string kind;      // "after_func", "ticker" or "context deadline"
+  std::string armed_at;  // the after_func, new_ticker or with_deadline call: "function (file:line)"
+  std::chrono::nanoseconds remaining{0};  // until it fires (a ticker: its next tick); 0 when due
+  std::chrono::nanoseconds period{0};     // a ticker's period; 0 otherwise
+};
+
+// Every pending timer of the active run(), the soonest first: armed, not stopped, and (for
+// after_func) whose function has not started. Empty when no run() is active. Each timer is
+// read under its own lock, so a timer that fires or is stopped meanwhile may be listed or
+// not. O(armed timers).
+std::vector<pending_timer> pending_timers();
 
 }  // namespace goro::debug

@@ -35,7 +35,11 @@
 //
 // Diagnostics: the mutex records the id of the goroutine that holds it and the return
 // address of the lock() call that took it (two relaxed stores on the fast path);
-// detail::mutex_owner() reads them, for dumps and the partial-deadlock detector.
+// detail::mutex_owner() reads them, for dumps and the partial-deadlock detector. In the
+// lock-order checking mode (GORO_LOCKORDER=1, docs/diagnostics.md) lock(), try_lock() and
+// unlock() also keep the goroutine's list of held locks and the lock-order graph up to
+// date, and the destructor takes the mutex out of that graph; with the mode off each of
+// them pays one relaxed load and a predictable branch.
 
 #include <atomic>
 #include <cstdint>
@@ -44,13 +48,22 @@ namespace goro {
 
 namespace detail {
 struct mutex_core;
-}
+// Not API: whether the lock-order checker is on, and its hook for a destroyed lock
+// (src/diag/lockorder.h).
+extern std::atomic<bool> g_lockorder_on;
+void lockorder_forget(const void* lock) noexcept;
+}  // namespace detail
 
 class mutex {
  public:
   constexpr mutex() noexcept = default;
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
+  // Free unless the lock-order checker is on: then the mutex leaves its graph, so that a
+  // new lock at the same address starts without history.
+  ~mutex() {
+    if (detail::g_lockorder_on.load(std::memory_order_relaxed)) [[unlikely]] detail::lockorder_forget(this);
+  }
 
   // Locks the mutex. If it is held, parks the goroutine until the mutex is handed over or
   // can be taken (see the fairness rules above). Goroutine only.

@@ -44,6 +44,11 @@ struct options {
   // print "fatal error: all goroutines are asleep - deadlock!" and a dump, and exit with
   // status 2. Default: GORO_DEADLOCK (0 disables), else on. Positive: on; negative: off.
   int detect_deadlock = 0;
+  // The lock-order checker, a debug mode: report a lock-order inversion among goro mutexes
+  // and rw_mutexes (A then B here, B then A there) the first time it is seen, before it
+  // can deadlock (docs/diagnostics.md). Costs a global lock per lock operation while on.
+  // Default: GORO_LOCKORDER (1 enables), else off. Positive: on; negative: off.
+  int lock_order = 0;
 };
 
 namespace detail {

@@ -25,6 +25,10 @@
 //  - unlock() without a writer holding it: "sync: Unlock of unlocked RWMutex".
 //  - lock() and lock_shared() are goroutine only: std::logic_error on a plain thread.
 //  - At most 2^30 - 1 simultaneous readers.
+//
+// Diagnostics: in the lock-order checking mode (GORO_LOCKORDER=1) both sides take part in
+// the lock-order graph, as one lock: with writer preference, even read locks taken in
+// opposite orders by two goroutines can deadlock behind pending writers.
 
 #include <atomic>
 #include <cstdint>
@@ -35,6 +39,7 @@ namespace goro {
 
 class rw_mutex;
 namespace detail {
+struct rw_mutex_core;
 // Not API (diagnostics): the goroutine on the writer side, as last recorded (see
 // detail::mutex_owner): it holds the write lock or is waiting for readers to leave. Zero
 // when there is none.
@@ -46,6 +51,10 @@ class rw_mutex {
   constexpr rw_mutex() noexcept = default;
   rw_mutex(const rw_mutex&) = delete;
   rw_mutex& operator=(const rw_mutex&) = delete;
+  // Free unless the lock-order checker is on (see goro::mutex's destructor).
+  ~rw_mutex() {
+    if (detail::g_lockorder_on.load(std::memory_order_relaxed)) [[unlikely]] detail::lockorder_forget(this);
+  }
 
   // Locks for writing: waits for other writers, then announces itself (blocking new
   // readers) and waits for the readers that hold the lock to leave.
@@ -64,6 +73,7 @@ class rw_mutex {
 
  private:
   friend detail::mutex_owner_info detail::rw_mutex_writer(const rw_mutex& rw) noexcept;
+  friend struct detail::rw_mutex_core;  // the algorithm (src/sync/rw_mutex.cc)
   static constexpr std::int32_t kMaxReaders = 1 << 30;
 
   mutex w_;  // held by a writer from the start of lock() to the end of unlock()

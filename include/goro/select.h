@@ -193,7 +193,8 @@ int select(Cases&&... cases) {
   int pos = chosen < 0 ? default_pos : positions[chosen];
   if constexpr (sizeof...(Cases) > 0) {
     int i = 0;
-    ((i++ == pos ? (cases.fire(ok), true) : false) || ...);
+    // Fires the chosen case only: || stops at the first true. The result is not needed.
+    (void)((i++ == pos ? (cases.fire(ok), true) : false) || ...);
   }
   return pos;
 }

@@ -12,6 +12,14 @@
 // find_leaks() waits up to `grace` for the goroutines other than the caller to finish (they
 // may be on their way out), then returns nil, or an error whose message lists each leaked
 // goroutine in Go's traceback format (wait reason, frames, creation site). Goroutine only.
+//
+// It also lists pending timers (goro::debug::pending_timers(), goro/leak.h): an after_func
+// timer never stopped, a ticker never stopped, a context deadline whose cancel function was
+// not called. Each will start work later (an after_func, a goroutine), so it is a leak of
+// the same kind, named by the site that armed it and the time left. The grace period
+// applies as to goroutines: a timer is reported only if it is still armed when the grace
+// period ends, so one due within it fires first (and its goroutine must then finish in
+// time, like any other).
 
 #include <chrono>
 #include <string>
@@ -26,10 +34,12 @@ struct leak_options {
   std::chrono::milliseconds grace{1000};
   // Goroutines to ignore: a goroutine is ignored if one of these substrings occurs in the
   // function or file of its creation site or of any of its visible frames (goleak's
-  // IgnoreTopFunction / IgnoreAnyFunction).
+  // IgnoreTopFunction / IgnoreAnyFunction). A pending timer is ignored if one occurs in
+  // the function or file of the call that armed it.
   std::vector<std::string> ignore;
   // Ignore every goroutine that exists now (goleak's IgnoreCurrent): call
-  // snapshot_current() at the start of the test and pass the result here.
+  // snapshot_current() at the start of the test and pass the result here. Timers have no
+  // ids: ignore those by site, with `ignore`.
   std::vector<unsigned long long> ignore_ids;
 };
 

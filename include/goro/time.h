@@ -26,28 +26,35 @@
 //  - Timers cost no thread: they live in the scheduler's per-processor heaps.
 //  - Handles are shared: copies refer to the same timer. An armed timer stays alive until
 //    it fires or is stopped, even without handles (so goro::after() works); a ticker keeps
-//    ticking until stopped, so always stop tickers (goro's leak diagnostics report those
-//    that are not). A timer still armed when run() returns is abandoned with the runtime's
-//    heaps, like a goroutine: it never fires, and its state stays allocated (reachable, so
-//    leak checkers do not report it). Handles must not be used after run() returns.
+//    ticking until stopped, so always stop tickers. goro's leak check
+//    (goro::testing::find_leaks, goro/testing.h) lists the after_func timers and tickers
+//    still armed, with the site that armed them; goro::debug::pending_timers()
+//    (goro/leak.h) returns them as data. A timer still armed when run() returns is
+//    abandoned with the runtime's heaps, like a goroutine: it never fires, and its state
+//    stays allocated (reachable, so memory leak checkers do not report it). Handles must
+//    not be used after run() returns.
 //  - Functions that start nothing may be called from any thread; after_func's function
 //    runs on a new goroutine ("created by" its after_func call site).
 
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <source_location>
 
 #include "goro/chan.h"
+#include "goro/detail/source_location.h"
 
 namespace goro {
 
 using time_point = std::chrono::steady_clock::time_point;
 
+class timer;
+class ticker;
 namespace detail {
 struct timer_state;
-}
-class ticker;
+// Not API: the timer that enforces a context's deadline (src/context): an after_func timer
+// that the leak check attributes to the with_deadline() or with_timeout() call at `where`.
+timer deadline_timer(std::chrono::nanoseconds d, std::function<void()> f, source_location where);
+}  // namespace detail
 
 class timer {
  public:
@@ -63,9 +70,10 @@ class timer {
 
  private:
   friend timer new_timer(std::chrono::nanoseconds);
-  friend timer after_func(std::chrono::nanoseconds, std::function<void()>, std::source_location);
+  friend timer after_func(std::chrono::nanoseconds, std::function<void()>, detail::source_location);
+  friend timer detail::deadline_timer(std::chrono::nanoseconds, std::function<void()>, detail::source_location);
   friend class ticker;
-  friend ticker new_ticker(std::chrono::nanoseconds);
+  friend ticker new_ticker(std::chrono::nanoseconds, detail::source_location);
   explicit timer(std::shared_ptr<detail::timer_state> s) : s_(std::move(s)) {}
   std::shared_ptr<detail::timer_state> s_;
 };
@@ -81,7 +89,7 @@ class ticker {
   void reset(std::chrono::nanoseconds d) const;
 
  private:
-  friend ticker new_ticker(std::chrono::nanoseconds);
+  friend ticker new_ticker(std::chrono::nanoseconds, detail::source_location);
   explicit ticker(timer t) : t_(std::move(t)) {}
   timer t_;
 };
@@ -89,11 +97,13 @@ class ticker {
 // A timer that sends the time on c() after d.
 timer new_timer(std::chrono::nanoseconds d);
 // A ticker with period d; throws goro::panic("non-positive interval for NewTicker") if d <= 0.
-ticker new_ticker(std::chrono::nanoseconds d);
+// `where` (the caller) is what the leak check names for a ticker never stopped.
+ticker new_ticker(std::chrono::nanoseconds d, detail::source_location where = detail::source_location::current());
 // new_timer(d).c(): a channel that receives the time once after d.
 recv_chan<time_point> after(std::chrono::nanoseconds d);
-// Runs f in its own goroutine after d; stop() before then prevents it.
+// Runs f in its own goroutine after d; stop() before then prevents it. `where` (the caller)
+// is the goroutine's creation site, and what the leak check names while the timer is armed.
 timer after_func(std::chrono::nanoseconds d, std::function<void()> f,
-                 std::source_location where = std::source_location::current());
+                 detail::source_location where = detail::source_location::current());
 
 }  // namespace goro

@@ -26,10 +26,10 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <source_location>
 #include <type_traits>
 #include <utility>
 
+#include "goro/detail/source_location.h"
 #include "goro/runtime.h"
 
 namespace goro {
@@ -53,7 +53,7 @@ class wait_group {
   // panic) and done() is deliberately not called, so that wait() cannot return and let the
   // program exit before the panic is reported. The goroutine's creation site is the caller.
   template <class F>
-  void go(F&& fn, std::source_location where = std::source_location::current());
+  void go(F&& fn, detail::source_location where = detail::source_location::current());
 
  private:
   // The counter in the high 32 bits (signed), the number of waiters in the low 32 bits.
@@ -63,7 +63,7 @@ class wait_group {
 };
 
 template <class F>
-void wait_group::go(F&& fn, std::source_location where) {
+void wait_group::go(F&& fn, detail::source_location where) {
   static_assert(std::is_invocable_v<std::decay_t<F>&>, "wait_group::go needs a function callable with no arguments");
   add(1);
   auto body = [this, f = std::forward<F>(fn)]() mutable {

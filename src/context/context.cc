@@ -281,7 +281,7 @@ void timer_ctx::on_cancel() const {
 struct cancel_func::state {
   std::shared_ptr<const detail::cancel_ctx> ctx;
   std::atomic<bool> called{false};
-  std::source_location where;
+  detail::source_location where;
   ~state() {
     if (!called.load(std::memory_order_acquire)) {
       if (auto hook = detail::g_lost_cancel.load(std::memory_order_acquire)) {
@@ -307,7 +307,7 @@ namespace detail {
 
 void set_lost_cancel_hook(lost_cancel_hook h) { g_lost_cancel.store(h, std::memory_order_release); }
 
-std::shared_ptr<cancel_func::state> make_cancel_state(std::shared_ptr<const cancel_ctx> c, std::source_location w) {
+std::shared_ptr<cancel_func::state> make_cancel_state(std::shared_ptr<const cancel_ctx> c, detail::source_location w) {
   auto s = std::make_shared<cancel_func::state>();
   s->ctx = std::move(c);
   s->where = w;
@@ -338,14 +338,14 @@ context todo() {
   return context(t);
 }
 
-std::pair<context, cancel_func> with_cancel(const context& parent, std::source_location where) {
+std::pair<context, cancel_func> with_cancel(const context& parent, detail::source_location where) {
   detail::require_parent(parent);
   auto c = std::make_shared<detail::cancel_ctx>(parent);
   detail::propagate_cancel(parent, c);
   return {context(c), cancel_func(detail::make_cancel_state(c, where))};
 }
 
-std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent, std::source_location where) {
+std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent, detail::source_location where) {
   detail::require_parent(parent);
   auto c = std::make_shared<detail::cancel_ctx>(parent);
   detail::propagate_cancel(parent, c);
@@ -353,7 +353,7 @@ std::pair<context, cancel_cause_func> with_cancel_cause(const context& parent, s
 }
 
 std::pair<context, cancel_func> with_deadline_cause(const context& parent, deadline_t d, error why,
-                                                    std::source_location where) {
+                                                    detail::source_location where) {
   detail::require_parent(parent);
   if (auto cur = parent.deadline(); cur && *cur < d) {
     // The parent's deadline is earlier: the new one would never fire first.
@@ -366,9 +366,13 @@ std::pair<context, cancel_func> with_deadline_cause(const context& parent, deadl
     c->cancel(true, deadline_exceeded, why);
   } else {
     std::weak_ptr<const detail::timer_ctx> weak = c;
-    auto t = after_func(std::chrono::duration_cast<std::chrono::nanoseconds>(left), [weak, why] {
-      if (auto self = weak.lock()) self->cancel(true, deadline_exceeded, why);
-    });
+    // An after_func timer that the leak check names by this call's site while it is armed.
+    auto t = detail::deadline_timer(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(left),
+        [weak, why] {
+          if (auto self = weak.lock()) self->cancel(true, deadline_exceeded, why);
+        },
+        where);
     // Created before taking mu_ (arming wakes an M: not under a spinlock others spin on);
     // if the context was cancelled meanwhile (by its parent, or by this very timer), the
     // timer is not needed.
@@ -382,17 +386,17 @@ std::pair<context, cancel_func> with_deadline_cause(const context& parent, deadl
   return {context(c), cancel_func(detail::make_cancel_state(c, where))};
 }
 
-std::pair<context, cancel_func> with_deadline(const context& parent, deadline_t d, std::source_location where) {
+std::pair<context, cancel_func> with_deadline(const context& parent, deadline_t d, detail::source_location where) {
   return with_deadline_cause(parent, d, {}, where);
 }
 
 std::pair<context, cancel_func> with_timeout(const context& parent, std::chrono::nanoseconds timeout,
-                                             std::source_location where) {
+                                             detail::source_location where) {
   return with_deadline_cause(parent, std::chrono::steady_clock::now() + timeout, {}, where);
 }
 
 std::pair<context, cancel_func> with_timeout_cause(const context& parent, std::chrono::nanoseconds timeout,
-                                                   error why, std::source_location where) {
+                                                   error why, detail::source_location where) {
   return with_deadline_cause(parent, std::chrono::steady_clock::now() + timeout, std::move(why), where);
 }
 

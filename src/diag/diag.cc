@@ -24,6 +24,7 @@
 
 #include "diag/diag.h"
 #include "diag/gate.h"
+#include "diag/lockorder.h"
 #include "diag/snapshot.h"
 #include "goro/runtime.h"
 #include "runtime/report.h"
@@ -118,12 +119,13 @@ void diag_loop() {
   }
 }
 
-bool env_off(const char* name) {
+// A GORO_* on/off switch: 1, on, true or 0, off, false; fallback when unset.
+bool env_bool(const char* name, bool fallback) {
   const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return false;
+  if (v == nullptr || *v == '\0') return fallback;
   std::string s(v);
-  if (s == "0" || s == "off" || s == "false") return true;
-  if (s == "1" || s == "on" || s == "true") return false;
+  if (s == "0" || s == "off" || s == "false") return false;
+  if (s == "1" || s == "on" || s == "true") return true;
   throw std::invalid_argument(std::string("goro::run: environment variable ") + name + "=\"" + s +
                               "\" must be 0 or 1");
 }
@@ -140,8 +142,10 @@ sigquit_mode sigquit_setting() {
 }  // namespace
 
 void diag_start(const options& opts) {
-  g_checkdead_enabled = opts.detect_deadlock > 0 || (opts.detect_deadlock == 0 && !env_off("GORO_DEADLOCK"));
+  g_checkdead_enabled = opts.detect_deadlock > 0 || (opts.detect_deadlock == 0 && env_bool("GORO_DEADLOCK", true));
   sigquit_mode mode = sigquit_setting();
+  // Last of the settings that can throw: nothing is left on when run() fails here.
+  lockorder_start(opts.lock_order > 0 || (opts.lock_order == 0 && env_bool("GORO_LOCKORDER", false)));
   heavy_barrier_init();
   g_diag = new diag_state;
   g_diag->mode = mode;
@@ -158,6 +162,7 @@ void diag_start(const options& opts) {
 }
 
 void diag_stop() {
+  lockorder_stop();
   if (g_diag == nullptr) return;
   if (g_diag->efd >= 0) {
     sigaction(SIGQUIT, &g_diag->prev, nullptr);

@@ -1,5 +1,5 @@
-// Leaked goroutines: goro::testing (goleak-style checks) and the run-time grouping of
-// long-parked goroutines (goro/leak.h).
+// Leaked goroutines and pending timers: goro::testing (goleak-style checks) and the run-time
+// grouping of long-parked goroutines (goro/leak.h).
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "diag/snapshot.h"
 #include "diag/symbolize.h"
@@ -20,6 +21,7 @@
 #include "runtime/park.h"
 #include "runtime/report.h"
 #include "runtime/sched.h"
+#include "time/pending.h"
 
 namespace goro::detail {
 
@@ -57,16 +59,19 @@ std::string blocked_site(const snapshot& s, const g_snap& gs, std::vector<visibl
   return f.name + " (" + (f.file.empty() ? std::string("?") : f.file) + buf + ")";
 }
 
+// Whether any of the (non-empty) patterns occurs in text.
+bool matches_any(const std::string& text, const std::vector<std::string>& patterns) {
+  for (const auto& p : patterns) {
+    if (!p.empty() && text.find(p) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // Whether any ignore pattern occurs in g's creation site or visible frames.
 bool ignored(const snapshot& s, const g_snap& gs, const std::vector<std::string>& patterns,
              std::vector<visible_frame>& scratch) {
   if (patterns.empty()) return false;
-  auto match = [&](const std::string& text) {
-    for (const auto& p : patterns) {
-      if (!p.empty() && text.find(p) != std::string::npos) return true;
-    }
-    return false;
-  };
+  auto match = [&](const std::string& text) { return matches_any(text, patterns); };
   if (match(describe_site(gs.created))) return true;
   if (!gs.has_stack) return false;
   scratch.clear();
@@ -76,6 +81,77 @@ bool ignored(const snapshot& s, const g_snap& gs, const std::vector<std::string>
     if (match(f.name) || match(f.file)) return true;
   }
   return false;
+}
+
+// A duration as Go's time.Duration prints it ("1h0m0s", "59m59.95s", "9.5ms"), truncated to
+// three decimals of its unit.
+std::string go_duration(std::int64_t ns) {
+  if (ns <= 0) return "0s";
+  // "<whole>.<frac>" with frac in thousandths, trailing zeros (and a bare dot) dropped.
+  auto decimal = [](std::int64_t whole, std::int64_t thousandths, const char* unit) {
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(whole),
+                          static_cast<long long>(thousandths));
+    while (n > 0 && buf[n - 1] == '0') n--;
+    if (n > 0 && buf[n - 1] == '.') n--;
+    return std::string(buf, static_cast<std::size_t>(n)) + unit;
+  };
+  if (ns < 1'000) return std::to_string(ns) + "ns";
+  if (ns < 1'000'000) return decimal(ns / 1'000, ns % 1'000, "\u00b5s");
+  if (ns < 1'000'000'000) return decimal(ns / 1'000'000, ns / 1'000 % 1'000, "ms");
+  const std::int64_t ms = ns / 1'000'000;
+  const std::int64_t h = ms / 3'600'000, m = ms / 60'000 % 60;
+  std::string sec = decimal(ms / 1'000 % 60, ms % 1'000, "s");
+  if (h > 0) return std::to_string(h) + "h" + std::to_string(m) + "m" + sec;
+  if (m > 0) return std::to_string(m) + "m" + sec;
+  return sec;
+}
+
+const char* kind_name(timer_kind k) {
+  switch (k) {
+    case timer_kind::after_func: return "after_func";
+    case timer_kind::ticker: return "ticker";
+    case timer_kind::context_deadline: return "context deadline";
+    case timer_kind::channel: break;
+  }
+  return "timer";
+}
+
+// The pending timers of this run not matched by `ignore`, the soonest first.
+std::vector<pending_timer_snap> pending_not_ignored(const std::vector<std::string>& ignore) {
+  std::vector<pending_timer_snap> out;
+  pending_timers(out);
+  if (!ignore.empty()) {
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [&](const pending_timer_snap& t) { return matches_any(describe_site(t.where), ignore); }),
+              out.end());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const pending_timer_snap& a, const pending_timer_snap& b) { return a.when < b.when; });
+  return out;
+}
+
+// One pending timer in the style of a goroutine's traceback entry:
+//   after_func timer [fires in 59m59.95s]:
+//   armed by F
+//   <tab>file:line
+void format_pending_timer(const pending_timer_snap& t, std::int64_t now, std::string& out) {
+  // "in 59m59.95s", or "now" for a timer due (its fire may be in flight).
+  const std::string when = t.when > now ? "in " + go_duration(t.when - now) : std::string("now");
+  switch (t.kind) {
+    case timer_kind::ticker:
+      out += "ticker [every " + go_duration(t.period) + ", next tick " + when + "]:\n";
+      break;
+    case timer_kind::context_deadline:
+      out += "context deadline timer [expires " + when + ", context not cancelled]:\n";
+      break;
+    default:
+      out += std::string(kind_name(t.kind)) + " timer [fires " + when + "]:\n";
+      break;
+  }
+  out += "armed by " + pretty_function_name(t.where.function) + "\n\t";
+  out += t.where.file != nullptr ? t.where.file : "?";
+  out += ":" + std::to_string(t.where.line) + "\n";
 }
 
 std::mutex g_groups_lock;
@@ -114,14 +190,31 @@ error find_leaks(const leak_options& opts) {
       if (is_ignored_id(gs.id) || ignored(s, gs, opts.ignore, scratch)) continue;
       leaked.gs.push_back(gs);
     }
-    if (leaked.gs.empty()) return {};
+    // Timers after goroutines: an after_func that fires in between shows up as a goroutine
+    // next round rather than in neither list.
+    std::vector<pending_timer_snap> timers = pending_not_ignored(opts.ignore);
+    if (leaked.gs.empty() && timers.empty()) return {};
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string text;
-      format_traceback(leaked, text);
-      char head[96];
-      std::snprintf(head, sizeof head, "found %zu unexpected goroutine(s) still alive after %lld ms:\n",
-                    leaked.gs.size(), static_cast<long long>(opts.grace.count()));
-      return error(head + text);
+      char head[128];
+      if (!leaked.gs.empty()) {
+        std::snprintf(head, sizeof head, "found %zu unexpected goroutine(s) still alive after %lld ms:\n",
+                      leaked.gs.size(), static_cast<long long>(opts.grace.count()));
+        text += head;
+        format_traceback(leaked, text);
+      }
+      if (!timers.empty()) {
+        if (!text.empty()) text += "\n";
+        std::snprintf(head, sizeof head, "found %zu pending timer(s) still armed after %lld ms:\n", timers.size(),
+                      static_cast<long long>(opts.grace.count()));
+        text += head;
+        const std::int64_t now = clock_now();
+        for (std::size_t i = 0; i < timers.size(); i++) {
+          if (i > 0) text += "\n";
+          format_pending_timer(timers[i], now, text);
+        }
+      }
+      return error(text);
     }
     // Back off like goleak: short sleeps first, then longer ones.
     goro::sleep(std::chrono::microseconds(round < 10 ? 100 : 5000));
@@ -169,6 +262,22 @@ std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait) {
   std::sort(out.begin(), out.end(), [](const blocked_group& a, const blocked_group& b) {
     return a.count != b.count ? a.count > b.count : a.growth > b.growth;
   });
+  return out;
+}
+
+std::vector<pending_timer> pending_timers() {
+  std::vector<pending_timer_snap> snaps = pending_not_ignored({});
+  const std::int64_t now = clock_now();
+  std::vector<pending_timer> out;
+  out.reserve(snaps.size());
+  for (const auto& t : snaps) {
+    pending_timer p;
+    p.kind = kind_name(t.kind);
+    p.armed_at = describe_site(t.where);
+    p.remaining = std::chrono::nanoseconds(std::max<std::int64_t>(t.when - now, 0));
+    p.period = std::chrono::nanoseconds(t.period);
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

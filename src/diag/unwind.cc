@@ -26,8 +26,9 @@ struct saved_regs {
 // assembly, and execute()) without a happens-before edge that ThreadSanitizer can see; the
 // dump gate is what makes the read safe (see gate.h), so the sanitizers are told to look
 // away from these few loads. ASan: the frame lies below the suspended goroutine's stack
-// pointer, outside any live frame.
-[[gnu::no_sanitize("thread", "address")]] saved_regs read_saved(const g* gp) {
+// pointer, outside any live frame. Spelled __attribute__: clang 14 ignores (with a warning)
+// the [[gnu::no_sanitize]] spelling, which only gcc knows.
+__attribute__((no_sanitize("thread", "address"))) saved_regs read_saved(const g* gp) {
   saved_regs r;
   const void* sp = gp->ctx.sp;
   auto lo = reinterpret_cast<std::uintptr_t>(gp->stk.lo);

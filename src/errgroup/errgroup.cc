@@ -28,18 +28,18 @@ void errgroup::finish(const error& err) {
   wg_.done();
 }
 
-void errgroup::start(std::function<error()> fn, const std::source_location& where) {
+void errgroup::start(std::function<error()> fn, const detail::source_location& where) {
   wg_.add(1);
   auto body = [this, fn = std::move(fn)] { finish(fn()); };
   goro::go(detail::routine(body, where));
 }
 
-void errgroup::go(std::function<error()> fn, std::source_location where) {
+void errgroup::go(std::function<error()> fn, detail::source_location where) {
   if (sem_) sem_.send();
   start(std::move(fn), where);
 }
 
-bool errgroup::try_go(std::function<error()> fn, std::source_location where) {
+bool errgroup::try_go(std::function<error()> fn, detail::source_location where) {
   if (sem_ && sem_.try_send() != chan_status::ok) return false;
   start(std::move(fn), where);
   return true;

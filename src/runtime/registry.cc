@@ -4,6 +4,7 @@
 // for goroutines created outside any P.
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 
@@ -19,6 +20,9 @@ struct alignas(64) shard {
   g* head = nullptr;  // (lock)
 };
 std::vector<shard>* g_shards = nullptr;
+// Written by registry_init() before run() admits any caller (see external_call); relaxed
+// loads see it through that edge.
+std::atomic<std::uint64_t> g_run_serial{0};
 
 }  // namespace
 
@@ -39,7 +43,10 @@ void registry_init(int shards) {
   g_shards = new std::vector<shard>(static_cast<std::size_t>(shards));
   goro_registry_view.shards = g_shards->data();
   goro_registry_view.count = g_shards->size();
+  g_run_serial.fetch_add(1, std::memory_order_relaxed);
 }
+
+std::uint64_t run_serial() { return g_run_serial.load(std::memory_order_relaxed); }
 
 void registry_destroy() {
   goro_registry_view.shards = nullptr;

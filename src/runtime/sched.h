@@ -183,6 +183,10 @@ void registry_add(g* gp, int shard);
 void registry_remove(g* gp);
 void registry_init(int shards);
 void registry_destroy();
+// Which run() is active (or was last): registry_init() advances it at each start, from 1.
+// Lets per-run records outlive their run without being mistaken for the next run's
+// (timers abandoned at shutdown, time/pending.h).
+std::uint64_t run_serial();
 // Calls fn for every registered goroutine with every shard lock held.
 void registry_for_each(void (*fn)(g*, void*), void* arg);
 // The same, one shard lock at a time: not a consistent snapshot, but it never stops spawns

@@ -63,7 +63,7 @@ bool ticket_less(std::uint32_t a, std::uint32_t b) { return static_cast<std::int
     tail_ = &w;
     detail::park(&detail::unlock_word, &list_lock_, detail::wait_reason::cond_wait, this);
   }
-  detail::mutex_core::lock(*l_, __builtin_return_address(0), detail::wait_reason::mutex_lock, l_);
+  detail::mutex_core::lock_mutex(*l_, __builtin_return_address(0));
 }
 
 void cond::signal() noexcept {

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "arch/sanitizer.h"
+#include "diag/lockorder.h"
 #include "runtime/clock.h"
 #include "runtime/park.h"
 #include "runtime/sched.h"
@@ -196,6 +197,13 @@ void mutex_core::unlock_slow(mutex& m, std::int32_t new_state) noexcept {
   }
 }
 
+// lock_mutex() with the lock-order checker on: out of line, off the fast path.
+void mutex_core::lock_mutex_checked(mutex& m, const void* pc) {
+  lockorder_before(&m, lock_mode::mutex, pc);
+  lock(m, pc, wait_reason::mutex_lock, &m);
+  lockorder_acquired(&m, lock_mode::mutex, pc);
+}
+
 std::int32_t mutex_core::state(const mutex& m) noexcept { return m.state_.load(std::memory_order_relaxed); }
 
 mutex_owner_info mutex_owner(const mutex& m) noexcept {
@@ -207,14 +215,20 @@ mutex_owner_info mutex_owner(const mutex& m) noexcept {
 namespace goro {
 
 // Not inlined, so that __builtin_return_address(0) is the caller's lock site.
-[[gnu::noinline]] void mutex::lock() {
-  detail::mutex_core::lock(*this, __builtin_return_address(0), detail::wait_reason::mutex_lock, this);
-}
+[[gnu::noinline]] void mutex::lock() { detail::mutex_core::lock_mutex(*this, __builtin_return_address(0)); }
 
 [[gnu::noinline]] bool mutex::try_lock() noexcept {
-  return detail::mutex_core::try_lock(*this, __builtin_return_address(0));
+  const void* pc = __builtin_return_address(0);
+  if (!detail::mutex_core::try_lock(*this, pc)) return false;
+  // No edge to a try-locked mutex (a try_lock cannot wait), but it is held from now on.
+  if (detail::lockorder_on()) [[unlikely]] detail::lockorder_acquired(this, detail::lock_mode::mutex, pc);
+  return true;
 }
 
-void mutex::unlock() noexcept { detail::mutex_core::unlock(*this); }
+void mutex::unlock() noexcept {
+  // Before the release: once it is free, the next holder may already be recorded.
+  if (detail::lockorder_on()) [[unlikely]] detail::lockorder_released(this, detail::lock_mode::mutex);
+  detail::mutex_core::unlock(*this);
+}
 
 }  // namespace goro

@@ -21,9 +21,23 @@ struct mutex_core {
   static constexpr std::int64_t kStarvationThresholdNs = 1'000'000;
 
   // Locks m (fast path, then lock_slow), records pc as the lock site, annotates for TSan.
+  // These three leave the lock-order checker out: each caller decides whether the lock
+  // takes part in it, and as which object (rw_mutex's w_ does as the rw_mutex, once's
+  // internal mutex not at all).
   static void lock(mutex& m, const void* pc, wait_reason reason, const void* wait_obj);
   static bool try_lock(mutex& m, const void* pc) noexcept;
   static void unlock(mutex& m) noexcept;
+
+  // goro::mutex::lock(): lock() as "sync.Mutex.Lock", plus the lock-order checker's hooks
+  // when it is on (src/diag/lockorder.h). Also cond::wait()'s re-lock. Inline, so that with
+  // the checker off it costs its callers one load and one predictable branch.
+  static void lock_mutex(mutex& m, const void* pc) {
+    if (g_lockorder_on.load(std::memory_order_relaxed)) [[unlikely]] {
+      lock_mutex_checked(m, pc);
+      return;
+    }
+    lock(m, pc, wait_reason::mutex_lock, &m);
+  }
 
   // Diagnostics and tests: the recorded holder, and the state word.
   static mutex_owner_info owner(const mutex& m) noexcept {
@@ -35,6 +49,7 @@ struct mutex_core {
   static void lock_slow(mutex& m, wait_reason reason, const void* wait_obj);
   static void unlock_slow(mutex& m, std::int32_t new_state) noexcept;
   static void record_owner(mutex& m, const void* pc) noexcept;
+  [[gnu::cold]] static void lock_mutex_checked(mutex& m, const void* pc);
 };
 
 }  // namespace goro::detail

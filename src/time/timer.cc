@@ -20,15 +20,18 @@
 //  - A state with `self` set is also linked in one stripe of g_armed. run() frees the P
 //    heaps at shutdown without firing what they hold; the list keeps such abandoned timers
 //    reachable (not leaked, for leak checkers), as goroutines are abandoned, not leaked.
+//    The same list is what the leak check walks (pending_timers(), time/pending.h); `run`
+//    tells the current run's timers from abandoned ones.
 // Lock order: timer_state::lock > channel lock > p::timer_lock (timer_add/timer_del and the
 // channel's try_send/try_recv run under it); fire() never holds it while spawning. A
-// stripe lock of g_armed is a leaf, taken under timer_state::lock.
+// stripe lock of g_armed is a leaf, taken under timer_state::lock; pending_timers() takes
+// the two in turn, never one inside the other.
 
 #include <cassert>
 #include <cstdint>
 #include <mutex>
-#include <source_location>
 
+#include "goro/detail/source_location.h"
 #include "goro/panic.h"
 #include "goro/runtime.h"
 #include "goro/time.h"
@@ -36,6 +39,7 @@
 #include "runtime/sched.h"
 #include "runtime/spinlock.h"
 #include "runtime/timer.h"
+#include "time/pending.h"
 
 namespace goro::detail {
 
@@ -47,7 +51,9 @@ struct timer_state {
   bool active = false;                // (lock) the current arming may still deliver
   int pending = 0;                    // (lock) armings in a heap or in flight
   std::function<void()> fn;           // after_func only (immutable)
-  site where;                         // after_func's call site (immutable)
+  timer_kind kind = timer_kind::channel;  // (immutable)
+  site where;                         // the after_func, new_ticker or with_deadline call (immutable)
+  std::uint64_t run = 0;              // the run() it belongs to, run_serial() (immutable)
   std::shared_ptr<timer_state> self;  // (lock) set exactly while pending > 0
   // Links in g_armed, while self is set (the stripe's lock).
   timer_state* armed_prev = nullptr;
@@ -164,18 +170,56 @@ void fire(timer* t, std::int64_t now) {
   }
 }
 
-std::shared_ptr<timer_state> make_state(bool with_chan) {
+std::shared_ptr<timer_state> make_state(timer_kind kind, const source_location& where) {
   if (g_sched == nullptr) throw std::logic_error("goro timers need the runtime: call them inside goro::run");
   auto s = std::make_shared<timer_state>();
   s->rt.fire = &fire;
   s->rt.arg = s.get();
-  if (with_chan) s->ch = make_chan<time_point>(1);
+  s->kind = kind;
+  s->where = site{where.file_name(), where.function_name(), where.line(), nullptr};
+  s->run = run_serial();
+  if (kind == timer_kind::channel || kind == timer_kind::ticker) s->ch = make_chan<time_point>(1);
+  return s;
+}
+
+std::shared_ptr<timer_state> make_func_state(timer_kind kind, std::function<void()> f,
+                                             const source_location& where) {
+  auto s = make_state(kind, where);
+  s->fn = std::move(f);
   return s;
 }
 
 std::int64_t deadline_after(std::chrono::nanoseconds d) { return clock_now() + (d.count() > 0 ? d.count() : 0); }
 
 }  // namespace
+
+void pending_timers(std::vector<pending_timer_snap>& out) {
+  external_call call;  // any thread: the run cannot end (and its serial change) meanwhile
+  if (call.sched() == nullptr) return;
+  const std::uint64_t run = run_serial();
+  // References taken under the stripe locks: `self` is set and unchanging while a state is
+  // linked (hold() sets it before linking, release_if_idle() clears it after unlinking).
+  std::vector<std::shared_ptr<timer_state>> held;
+  for (armed_stripe& st : g_armed) {
+    std::lock_guard<spinlock> lk(st.lock);
+    for (timer_state* s = st.head; s != nullptr; s = s->armed_next) {
+      if (s->run == run && s->kind != timer_kind::channel) held.push_back(s->self);
+    }
+  }
+  for (const auto& s : held) {
+    std::lock_guard<spinlock> lk(s->lock);
+    // Inactive: stopped, or its function already started; a stale arming may linger.
+    if (s->active) out.push_back({s->kind, s->where, s->rt.when, s->period});
+  }
+  // `held` is released here, after every lock: a reference may be the last one.
+}
+
+goro::timer deadline_timer(std::chrono::nanoseconds d, std::function<void()> f, source_location where) {
+  auto s = make_func_state(timer_kind::context_deadline, std::move(f), where);
+  std::lock_guard<spinlock> lk(s->lock);
+  arm(s, deadline_after(d));
+  return goro::timer(s);
+}
 
 }  // namespace goro::detail
 
@@ -224,15 +268,15 @@ void ticker::reset(std::chrono::nanoseconds d) const {
 }
 
 timer new_timer(std::chrono::nanoseconds d) {
-  auto s = detail::make_state(true);
+  auto s = detail::make_state(detail::timer_kind::channel, {});
   std::lock_guard<detail::spinlock> lk(s->lock);
   detail::arm(s, detail::deadline_after(d));
   return timer(s);
 }
 
-ticker new_ticker(std::chrono::nanoseconds d) {
+ticker new_ticker(std::chrono::nanoseconds d, detail::source_location where) {
   if (d.count() <= 0) throw goro::panic("non-positive interval for NewTicker");
-  auto s = detail::make_state(true);
+  auto s = detail::make_state(detail::timer_kind::ticker, where);
   std::lock_guard<detail::spinlock> lk(s->lock);
   s->period = d.count();
   detail::arm(s, detail::clock_now() + d.count());
@@ -241,10 +285,8 @@ ticker new_ticker(std::chrono::nanoseconds d) {
 
 recv_chan<time_point> after(std::chrono::nanoseconds d) { return new_timer(d).c(); }
 
-timer after_func(std::chrono::nanoseconds d, std::function<void()> f, std::source_location where) {
-  auto s = detail::make_state(false);
-  s->fn = std::move(f);
-  s->where = detail::site{where.file_name(), where.function_name(), where.line(), nullptr};
+timer after_func(std::chrono::nanoseconds d, std::function<void()> f, detail::source_location where) {
+  auto s = detail::make_func_state(detail::timer_kind::after_func, std::move(f), where);
   std::lock_guard<detail::spinlock> lk(s->lock);
   detail::arm(s, detail::deadline_after(d));
   return timer(s);

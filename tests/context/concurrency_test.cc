@@ -43,7 +43,9 @@ TEST_P(ContextConcurrency, SimultaneousCancels) {
       goro::wait_group wg;
       auto start = goro::make_chan<>();
       for (int i = 0; i < cancellers; i++) {
-        wg.go([&, i] {
+        // Structured bindings are captured through init-captures: clang 14 cannot capture
+        // them directly (P1091, C++20, arrived in clang 16).
+        wg.go([&, i, &cancel_root = cancel_root] {
           start.recv();
           if (i % 2 == 0) {
             cancel_root();
@@ -72,9 +74,9 @@ TEST_P(ContextConcurrency, InterlockedCancels) {
       auto [parent, cancel_parent] = goro::with_cancel(goro::background());
       auto [child, cancel_child] = goro::with_timeout(parent, 1h);
       goro::wait_group wg;
-      wg.go([&] { cancel_child(); });
-      wg.go([&] { cancel_parent(); });
-      wg.go([&] {
+      wg.go([&cancel_child = cancel_child] { cancel_child(); });
+      wg.go([&cancel_parent = cancel_parent] { cancel_parent(); });
+      wg.go([&child = child] {
         for (int i = 0; i < 20; i++) {
           auto [c, cancel] = goro::with_cancel(child);
           cancel();
@@ -93,7 +95,7 @@ TEST_P(ContextConcurrency, SelectOnDoneWakes) {
     auto [c, cancel] = goro::with_cancel(goro::background());
     auto never = goro::make_chan<int>();
     auto woke = goro::make_chan<goro::error>(1);
-    goro::go([c, never, woke] {
+    goro::go([c = c, never, woke] {
       int chosen = goro::select(goro::recv(never), goro::recv(c.done()));
       EXPECT_EQ(chosen, 1);
       woke.send(c.err());
@@ -119,7 +121,7 @@ TEST_P(ContextConcurrency, TreeOfGoroutinesAllObserveCancel) {
       mids.push_back(cancel_mid);
       for (long i = m; i < total; i += fan) {
         started.add(1);
-        finished.go([&, mid] {
+        finished.go([&, mid = mid] {
           auto [leaf, cancel_leaf] = goro::with_cancel(mid);
           started.done();
           leaf.done().recv();
@@ -146,8 +148,8 @@ TEST_P(ContextConcurrency, CancelFromPlainThread) {
   run([] {
     auto [c, cancel] = goro::with_cancel(goro::background());
     goro::wait_group wg;
-    for (int i = 0; i < 10; i++) wg.go([c] { c.done().recv(); });
-    std::thread th([cancel] { cancel(); });
+    for (int i = 0; i < 10; i++) wg.go([c = c] { c.done().recv(); });
+    std::thread th([cancel = cancel] { cancel(); });
     // Joined inside blocking(): a plain thread is invisible to the runtime's deadlock check,
     // so some M must stay busy until it has cancelled (see src/diag/deadlock.cc).
     goro::blocking([&] { th.join(); });

@@ -1,9 +1,11 @@
-// Leak detection: goleak-style checks (goro/testing.h), their GoogleTest integration, and
-// the run-time grouping of long-parked goroutines (goro/leak.h).
+// Leak detection: goleak-style checks (goro/testing.h), their GoogleTest integration, the
+// pending timers they list, and the run-time grouping of long-parked goroutines
+// (goro/leak.h).
 
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -125,6 +127,145 @@ TEST(Leaks, BlockedGroupsGroupAndCountGrowth) {
     EXPECT_NE(text.find("created at"), std::string::npos) << text;
     ch.close();
   });
+}
+
+namespace {
+
+// The line of the after_func call below, for the reports' "armed by" site.
+unsigned g_cleanup_line = 0;
+
+// The forgotten timer: an after_func armed for later whose handle nobody stops.
+goro::timer arm_forgotten_cleanup(std::chrono::nanoseconds d = 1h) {
+  g_cleanup_line = __LINE__ + 1;
+  return goro::after_func(d, [] {});
+}
+
+goro::testing::leak_options short_grace() {
+  goro::testing::leak_options opts;
+  opts.grace = 20ms;
+  return opts;
+}
+
+}  // namespace
+
+TEST(LeakedTimers, AfterFuncNeverStoppedIsReportedWithItsSite) {
+  goro::run([] {
+    goro::timer t = arm_forgotten_cleanup();
+    goro::error e = goro::testing::find_leaks(short_grace());
+    ASSERT_TRUE(e);
+    std::string text = e.message();
+    EXPECT_EQ(text.find("goroutine"), std::string::npos) << "only the timer leaks:\n" << text;
+    EXPECT_NE(text.find("found 1 pending timer(s) still armed after 20 ms:\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("after_func timer [fires in 59m5"), std::string::npos) << text;
+    EXPECT_NE(text.find("armed by "), std::string::npos) << text;
+    EXPECT_NE(text.find("arm_forgotten_cleanup"), std::string::npos) << text;
+    EXPECT_NE(text.find("leak_test.cc:" + std::to_string(g_cleanup_line) + "\n"), std::string::npos) << text;
+    EXPECT_TRUE(t.stop());
+  });
+}
+
+TEST(LeakedTimers, PendingTimersAsData) {
+  goro::run([] {
+    goro::timer t = arm_forgotten_cleanup();
+    auto timers = goro::debug::pending_timers();
+    ASSERT_EQ(timers.size(), 1u);
+    EXPECT_EQ(timers[0].kind, "after_func");
+    EXPECT_NE(timers[0].armed_at.find("arm_forgotten_cleanup"), std::string::npos) << timers[0].armed_at;
+    EXPECT_NE(timers[0].armed_at.find("leak_test.cc:" + std::to_string(g_cleanup_line) + ")"), std::string::npos)
+        << timers[0].armed_at;
+    EXPECT_GT(timers[0].remaining, 59min);
+    EXPECT_LE(timers[0].remaining, 1h);
+    EXPECT_EQ(timers[0].period, 0ns);
+    t.stop();
+    EXPECT_TRUE(goro::debug::pending_timers().empty());
+  });
+}
+
+TEST(LeakedTimers, StoppedOrFiredTimersAreNotReported) {
+  goro::run([] {
+    goro::timer stopped = arm_forgotten_cleanup();
+    EXPECT_TRUE(stopped.stop());
+    auto ran = goro::make_chan<>(1);
+    goro::timer fired = goro::after_func(1ms, [ran] { ran.send(); });
+    ran.recv();  // its function has run
+    goro::error e = goro::testing::find_leaks(short_grace());
+    EXPECT_FALSE(e) << e.message();
+    // Plain timers only send on their channel: never listed.
+    goro::timer plain = goro::new_timer(1h);
+    EXPECT_FALSE(goro::testing::find_leaks(short_grace()));
+    plain.stop();
+  });
+}
+
+TEST(LeakedTimers, ATimerDueWithinTheGracePeriodIsNotALeak) {
+  goro::run([] {
+    std::atomic<bool> ran{false};
+    goro::timer t = goro::after_func(5ms, [&ran] { ran = true; });
+    goro::testing::leak_options opts;
+    opts.grace = 10s;  // the check returns as soon as the timer has fired and its goroutine ended
+    goro::error e = goro::testing::find_leaks(opts);
+    EXPECT_FALSE(e) << e.message();
+    EXPECT_TRUE(ran.load());
+  });
+}
+
+TEST(LeakedTimers, IgnoreListMatchesTheArmingSite) {
+  goro::run([] {
+    goro::timer t = arm_forgotten_cleanup();
+    goro::testing::leak_options opts = short_grace();
+    opts.ignore = {"arm_forgotten_cleanup"};
+    EXPECT_FALSE(goro::testing::find_leaks(opts));
+    opts.ignore = {"leak_test.cc"};
+    EXPECT_FALSE(goro::testing::find_leaks(opts));
+    opts.ignore = {"something_else"};
+    EXPECT_TRUE(goro::testing::find_leaks(opts));
+    t.stop();
+  });
+}
+
+TEST(LeakedTimers, TickerNeverStoppedIsReported) {
+  goro::run([] {
+    const unsigned line = __LINE__ + 1;
+    goro::ticker tick = goro::new_ticker(1h);
+    goro::error e = goro::testing::find_leaks(short_grace());
+    ASSERT_TRUE(e);
+    EXPECT_NE(e.message().find("ticker [every 1h0m0s, next tick in 59m5"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("leak_test.cc:" + std::to_string(line) + "\n"), std::string::npos) << e.message();
+    tick.stop();
+    EXPECT_FALSE(goro::testing::find_leaks(short_grace()));
+  });
+}
+
+TEST(LeakedTimers, ContextDeadlineNotCancelledIsReportedAtItsCreation) {
+  goro::run([] {
+    const unsigned line = __LINE__ + 1;
+    auto [ctx, cancel] = goro::with_timeout(goro::background(), 1h);
+    goro::error e = goro::testing::find_leaks(short_grace());
+    ASSERT_TRUE(e);
+    EXPECT_NE(e.message().find("context deadline timer [expires in 59m5"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("leak_test.cc:" + std::to_string(line) + "\n"), std::string::npos) << e.message();
+    cancel();
+    EXPECT_FALSE(goro::testing::find_leaks(short_grace()));
+    EXPECT_EQ(ctx.err(), goro::canceled);
+  });
+}
+
+TEST(LeakedTimers, TimersAbandonedByAnEarlierRunAreNotThisRunsLeaks) {
+  goro::run([] { (void)arm_forgotten_cleanup(); });  // abandoned when run() returns
+  goro::run([] {
+    EXPECT_TRUE(goro::debug::pending_timers().empty());
+    goro::error e = goro::testing::find_leaks(short_grace());
+    EXPECT_FALSE(e) << e.message();
+  });
+}
+
+TEST(LeakedTimers, GtestIntegrationFailsATestThatLeavesATimerArmed) {
+  goro::testing::gtest_leak_options().grace = 20ms;
+  goro::testing::set_main_exit_check([] { goro::testing::expect_no_leaks(); });
+  EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(goro::run([] { (void)arm_forgotten_cleanup(); }),
+                                         "after_func timer [fires in");
+  goro::testing::set_main_exit_check(nullptr);
+  goro::testing::gtest_leak_options() = {};
 }
 
 namespace {

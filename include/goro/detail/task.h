@@ -65,27 +65,45 @@ class task_slot {
 // A reference to a callable passed to go(), plus the caller's source location. Built by an
 // implicit conversion, so the default argument records the line of the go() call. The
 // callable is moved into the goroutine directly from the caller's temporary.
+//
+// A plain function (go(f) with `void f()`) has no object to point to: a function's address
+// does not convert to void*. It is kept as a function pointer instead, cast to `void (*)()`
+// and back to its own type before the call, a round trip the language guarantees.
 class routine {
  public:
   template <class F>
     requires(!std::is_same_v<std::decay_t<F>, routine> && std::is_invocable_v<std::decay_t<F>&>)
   routine(F&& f, source_location loc = source_location::current())  // NOLINT: implicit on purpose
-      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
-        place_(&place<std::decay_t<F>, F&&>),
-        where_{loc.file_name(), loc.function_name(), loc.line(), nullptr} {}
+      : place_(&place<std::decay_t<F>, F&&>), where_{loc.file_name(), loc.function_name(), loc.line(), nullptr} {
+    if constexpr (std::is_function_v<std::remove_reference_t<F>>) {
+      ref_.fn = reinterpret_cast<void (*)()>(&f);
+    } else {
+      ref_.obj = const_cast<void*>(static_cast<const void*>(std::addressof(f)));
+    }
+  }
 
-  void place_into(task_slot& slot) const { place_(obj_, slot); }
+  void place_into(task_slot& slot) const { place_(ref_, slot); }
   const site& where() const { return where_; }
   site& where() { return where_; }
 
  private:
+  // The callable: an object's address, or a plain function's (see the class comment).
+  union callable_ref {
+    void* obj;
+    void (*fn)();
+  };
+
   template <class D, class Fwd>
-  static void place(void* src, task_slot& slot) {
-    slot.emplace<D>(std::forward<Fwd>(*static_cast<std::remove_reference_t<Fwd>*>(src)));
+  static void place(callable_ref src, task_slot& slot) {
+    if constexpr (std::is_function_v<std::remove_reference_t<Fwd>>) {
+      slot.emplace<D>(reinterpret_cast<D>(src.fn));  // D is the function's pointer type
+    } else {
+      slot.emplace<D>(std::forward<Fwd>(*static_cast<std::remove_reference_t<Fwd>*>(src.obj)));
+    }
   }
 
-  void* obj_;
-  void (*place_)(void*, task_slot&);
+  callable_ref ref_;
+  void (*place_)(callable_ref, task_slot&);
   site where_;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // The GoogleTest integration of goro's leak check: a test whose goro::run() leaves
-// goroutines behind fails, and the failure prints the leaked goroutines (Go's format).
+// goroutines behind (or timers armed: find_leaks()) fails, and the failure prints them, the
+// goroutines in Go's format.
 //
 //   int main(int argc, char** argv) {
 //     ::testing::InitGoogleTest(&argc, argv);
@@ -21,8 +22,8 @@ inline leak_options& gtest_leak_options() {
   return opts;
 }
 
-// Fails the current test if goroutines other than the caller are still alive after the
-// grace period.
+// Fails the current test if goroutines other than the caller are still alive, or timers
+// still pending (see find_leaks()), after the grace period.
 inline void expect_no_leaks(const leak_options& opts = gtest_leak_options()) {
   if (error e = find_leaks(opts)) ADD_FAILURE() << e.message();
 }
