@@ -14,20 +14,6 @@
 
 namespace goro::detail {
 
-g* current_g() {
-  m* mp = current_m();
-  return mp != nullptr ? mp->curg.get() : nullptr;
-}
-
-g* require_g(const char* what) {
-  g* gp = current_g();
-  if (gp == nullptr) {
-    throw std::logic_error(std::string(what) +
-                           ": must be called on a goroutine (inside goro::run), not on a plain thread");
-  }
-  return gp;
-}
-
 namespace {
 
 // Switches to the scheduler context with `action`; returns when the goroutine runs again,

@@ -19,6 +19,8 @@
 
 #include <cassert>
 #include <climits>
+#include <stdexcept>
+#include <string>
 
 #include "diag/diag.h"
 #include "diag/gate.h"
@@ -378,6 +380,17 @@ m* current_m() {
   // switch (the goroutine may resume on another thread).
   asm volatile("" ::: "memory");
   return tls_m.load(std::memory_order_relaxed);
+}
+
+// current_m()->curg in one call (park.h): the hot paths' "which goroutine am I".
+g* current_g() {
+  asm volatile("" ::: "memory");
+  m* mp = tls_m.load(std::memory_order_relaxed);
+  return mp != nullptr ? mp->curg.get() : nullptr;
+}
+
+void not_on_a_goroutine(const char* what) {
+  throw std::logic_error(std::string(what) + ": must be called on a goroutine (inside goro::run), not on a plain thread");
 }
 
 void note::sleep() {

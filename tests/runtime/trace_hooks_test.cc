@@ -145,6 +145,7 @@ TEST(TraceHooks, StealAndThreadSleepWake) {
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (ran.load() < kChildren && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     EXPECT_EQ(ran.load(), kChildren);
+    goro::sleep(5ms);  // nothing to run: the threads go to sleep (one waits for this timer)
   });
   std::size_t stolen = 0;
   for (const event& e : rec.events()) {
@@ -154,8 +155,8 @@ TEST(TraceHooks, StealAndThreadSleepWake) {
     stolen += e.count;
   }
   EXPECT_GE(stolen, 1u);
-  // An M without work went to sleep at some point (at the latest when goroutine 1 finished
-  // and the children were done) and sleep/wake events name a thread.
+  // An M without work went to sleep at some point (at the latest during the final sleep)
+  // and sleep/wake events name a thread.
   EXPECT_GE(rec.count(event_kind::thread_sleep), 1u);
   for (const event& e : rec.events()) {
     if (e.kind == event_kind::thread_sleep || e.kind == event_kind::thread_wake) {
