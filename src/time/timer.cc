@@ -30,6 +30,8 @@
 #include <cassert>
 #include <cstdint>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "goro/detail/source_location.h"
 #include "goro/panic.h"
@@ -128,6 +130,20 @@ void disarm(timer_state* s) {
   assert(s->pending >= 0);
 }
 
+// after_func functions between their timer's firing and their goroutine's spawn: no longer
+// an armed timer, not yet a goroutine. The leak check lists them as due now (pending_timers),
+// so that it waits for the goroutine instead of seeing neither. Leaf lock, taken under a
+// timer_state's lock.
+struct firing_list {
+  spinlock lock;
+  std::uint64_t next_id = 0;                                          // (lock)
+  std::vector<std::pair<std::uint64_t, pending_timer_snap>> entries;  // (lock)
+};
+firing_list& g_firing() {
+  static firing_list* list = new firing_list;  // never freed: fire() may run at exit
+  return *list;
+}
+
 // The runtime calls this after popping rt from a heap, with no timer lock held.
 void fire(timer* t, std::int64_t now) {
   auto* s = static_cast<timer_state*>(t->arg);  // alive: this arming still counts in pending
@@ -135,6 +151,7 @@ void fire(timer* t, std::int64_t now) {
   bool spawn_fn = false;                        // after_func: spawn fn once unlocked
   std::function<void()> fn;
   site where;
+  std::uint64_t firing_id = 0;
   {
     std::lock_guard<spinlock> lk(s->lock);
     s->pending--;
@@ -146,6 +163,10 @@ void fire(timer* t, std::int64_t now) {
         spawn_fn = true;
         fn = s->fn;  // copied under the lock: once it is released, s may be freed
         where = s->where;
+        firing_list& fl = g_firing();
+        std::lock_guard<spinlock> flk(fl.lock);
+        firing_id = ++fl.next_id;
+        fl.entries.push_back({firing_id, pending_timer_snap{s->kind, s->where, now, 0}});
       } else {
         // A full channel means the receiver has not taken the previous value: drop this
         // one, as Go drops ticks for slow receivers.
@@ -166,6 +187,14 @@ void fire(timer* t, std::int64_t now) {
     auto body = [f = std::move(fn)] { f(); };
     routine r(body);
     r.where() = where;
+    struct unlist {
+      std::uint64_t id;
+      ~unlist() {  // after the spawn (or its failure): the goroutine is registered by now
+        firing_list& fl = g_firing();
+        std::lock_guard<spinlock> lk(fl.lock);
+        std::erase_if(fl.entries, [this](const auto& e) { return e.first == id; });
+      }
+    } done{firing_id};
     spawn(r);
   }
 }
@@ -210,6 +239,11 @@ void pending_timers(std::vector<pending_timer_snap>& out) {
     std::lock_guard<spinlock> lk(s->lock);
     // Inactive: stopped, or its function already started; a stale arming may linger.
     if (s->active) out.push_back({s->kind, s->where, s->rt.when, s->period});
+  }
+  {
+    firing_list& fl = g_firing();
+    std::lock_guard<spinlock> lk(fl.lock);
+    for (const auto& e : fl.entries) out.push_back(e.second);
   }
   // `held` is released here, after every lock: a reference may be the last one.
 }
