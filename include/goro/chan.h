@@ -69,6 +69,11 @@ inline constexpr std::uint64_t kRecvRef = std::uint64_t{1} << 32;
 chan_core* chan_make(const elem_ops* ops, std::size_t cap);
 void chan_retain(chan_core* c, std::uint64_t refs);
 void chan_release(chan_core* c, std::uint64_t refs);
+// After a parking call at the end of an inline wrapper: keeps the call from becoming a
+// tail call of the user's function, so that function stays on the stack a dump unwinds
+// (a lambda ending in `ch.send(v)` is otherwise missing from its goroutine's traceback).
+#define GORO_KEEP_CALLER_FRAME() asm volatile("")
+
 void chan_send(chan_core* c, void* src);   // parks; throws goro::panic if closed
 bool chan_recv(chan_core* c, void* dst);   // parks; true = a value was constructed in dst
 chan_status chan_try_send(chan_core* c, void* src);
@@ -128,7 +133,10 @@ class send_ops {
     T copy(v);
     chan_send(self().core(), &copy);
   }
-  void send(T&& v) const { chan_send(self().core(), &v); }
+  void send(T&& v) const {
+    chan_send(self().core(), &v);
+    GORO_KEEP_CALLER_FRAME();
+  }
   // Sends without parking. On would_block/closed the argument is left untouched.
   chan_status try_send(T&& v) const { return chan_try_send(self().core(), &v); }
   chan_status try_send(const T& v) const {
@@ -145,7 +153,10 @@ class send_ops {
 template <class Base>
 class send_ops<void, Base> {
  public:
-  void send() const { chan_send(self().core(), nullptr); }
+  void send() const {
+    chan_send(self().core(), nullptr);
+    GORO_KEEP_CALLER_FRAME();
+  }
   chan_status try_send() const { return chan_try_send(self().core(), nullptr); }
   void close() const { chan_close(self().core()); }
 
@@ -216,7 +227,11 @@ template <class Base>
 class recv_ops<void, Base> {
  public:
   // Receives a signal: true, or false when the channel is closed and drained.
-  bool recv() const { return chan_recv(self().core(), nullptr); }
+  bool recv() const {
+    bool ok = chan_recv(self().core(), nullptr);
+    GORO_KEEP_CALLER_FRAME();
+    return ok;
+  }
   chan_status try_recv() const { return chan_try_recv(self().core(), nullptr); }
 
  private:
