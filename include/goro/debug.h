@@ -32,7 +32,9 @@ namespace goro::debug {
 //  level 2: Go's traceback (runtime.Stack(buf, true), pprof goroutine?debug=2): per
 //           goroutine `goroutine N [wait reason, M minutes]:`, its frames (function, then
 //           TAB file:line +0xoffset; inlined calls as `name(...)`), and
-//           `created by F in goroutine P` with its file:line.
+//           `created by F in goroutine P` with its file:line. With GORO_DUMP_STACK=1
+//           (options::dump_stack_usage) the header has one more item, the goroutine's stack
+//           high-water mark: `[chan receive, stack high-water 41248 of 65536 bytes]`.
 //  level 1: Go's grouped profile (pprof goroutine?debug=1): identical stacks counted once,
 //           `count @ pc pc ...` followed by `#\tpc\tfunction+0xoff\tfile:line` lines.
 // Throws std::invalid_argument for any other level.

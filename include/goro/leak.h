@@ -30,17 +30,20 @@ struct blocked_group {
   std::string blocked_at;   // innermost visible frame: "function (file:line)"
   std::string created_at;   // the go() call: "function (file:line)"
   std::size_t count = 0;
-  long growth = 0;  // count minus this group's count at the previous blocked_groups() call
+  long growth = 0;  // count minus this group's count at the previous call (see blocked_groups())
   std::chrono::seconds longest{0};
   std::vector<std::uint64_t> ids;  // up to 8 examples
 };
 
 // Goroutines parked for at least min_wait, grouped, the largest groups first. Each call
-// also becomes the baseline for the next call's `growth`.
+// also becomes the baseline for the next call's `growth`: calls of blocked_groups() and
+// leak_report() share one baseline (process-wide, serialized by a lock). The periodic report
+// (GORO_LEAK_REPORT_S, kind "leak-report") keeps its own: calling these does not change the
+// growth it reports, nor does it change theirs.
 std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait);
 
-// blocked_groups() as text, the top `top` groups: the text of the periodic leak report
-// (GORO_LEAK_REPORT_S) and of goro::testing's failures.
+// blocked_groups() as text, the top `top` groups, in the format of the periodic leak report
+// (docs/diagnostics.md), ending with a newline.
 std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top = 3);
 
 // An armed timer that will start work when it fires, which a goroutine leak check alone

@@ -4,6 +4,7 @@
 // creation site.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ struct goroutine_info {
   const char* created_function = nullptr;  // may be null
   unsigned created_line = 0;
   const void* created_pc = nullptr;
+  // The deepest stack use seen at a scheduling point, in bytes: a lower bound of the true
+  // peak (deeper calls between two scheduling points are not seen), 0 before the goroutine
+  // first parks or yields. Goroutine dumps show it on request (GORO_DUMP_STACK).
+  std::size_t stack_high_water = 0;
+  std::size_t stack_size = 0;  // the size of each goroutine's stack (options::stack_size)
 };
 
 // Every live goroutine, ordered by id. Safe to call from any thread while run() is active

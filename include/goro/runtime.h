@@ -29,6 +29,14 @@
 
 namespace goro {
 
+// What SIGQUIT does while run() is active (GORO_SIGQUIT).
+enum class sigquit_mode : std::uint8_t {
+  unset,  // GORO_SIGQUIT decides, else exit
+  exit,   // print "SIGQUIT: quit" and every goroutine's stack to stderr, exit with status 2 (Go)
+  dump,   // send the same text to the report sink (kind "sigquit") and keep running
+  off,    // leave SIGQUIT alone
+};
+
 // Runtime configuration. Zero means "default" for every field; environment variables
 // (documented in docs/configuration.md) override the defaults, options override both.
 struct options {
@@ -49,6 +57,42 @@ struct options {
   // can deadlock (docs/diagnostics.md). Costs a global lock per lock operation while on.
   // Default: GORO_LOCKORDER (1 enables), else off. Positive: on; negative: off.
   int lock_order = 0;
+
+  // What SIGQUIT does while run() is active. Default: GORO_SIGQUIT, else exit.
+  sigquit_mode sigquit = sigquit_mode::unset;
+  // Level-2 goroutine dumps (write_goroutines, SIGQUIT, the deadlock report) show each
+  // goroutine's stack high-water mark in its header. Default: GORO_DUMP_STACK (1 enables),
+  // else off. Positive: on; negative: off.
+  int dump_stack_usage = 0;
+
+  // The diagnostics monitor (docs/diagnostics.md, "Misuse detectors"): a thread that looks
+  // for misuse patterns at least this often. Default: GORO_DIAG_INTERVAL_MS, else 500 ms.
+  // A negative value turns the monitor, and every detector it runs, off.
+  std::chrono::milliseconds monitor_interval{0};
+  // Report a goroutine that holds a lock others wait for while it is itself blocked this
+  // long. Default: GORO_LOCKHOLD_MS, else 1000 ms. Negative disables the report.
+  std::chrono::milliseconds lock_held_threshold{0};
+  // Report a goroutine started with go(ctx, fn) still alive this long after ctx was
+  // cancelled. Default: GORO_CTXIGNORE_MS, else 1000 ms. Negative disables the report.
+  std::chrono::milliseconds context_ignored_threshold{0};
+  // Report a goroutine whose stack use at a scheduling point passes this percentage of its
+  // stack. Default: GORO_STACKWARN_PCT, else 75. Negative disables; above 100 is an error.
+  int stack_warning_percent = 0;
+  // The periodic report of goroutines blocked longer than leak_report_min_wait, grouped
+  // (kind "leak-report"). Default: GORO_LEAK_REPORT_S, else off. Negative: off.
+  std::chrono::milliseconds leak_report_interval{0};
+  // Its threshold. Default: GORO_LEAK_MIN_S, else 60 s. Negative: no minimum.
+  std::chrono::milliseconds leak_report_min_wait{0};
+  // Partial deadlocks (a cycle of goroutines waiting for each other's locks) found by the
+  // monitor. Default: GORO_PARTIAL_DEADLOCK (0 disables), else on. Positive: on; negative: off.
+  int detect_partial_deadlock = 0;
+
+  // A cancel function dropped without being called ("lostcancel"). Default:
+  // GORO_LOSTCANCEL (0 disables), else on. Positive: on; negative: off.
+  int detect_lost_cancel = 0;
+  // Goroutines provably leaked on a channel whose other side has no handle left (kind
+  // "leak"). Default: GORO_CHANLEAK (0 disables), else on. Positive: on; negative: off.
+  int detect_channel_leaks = 0;
 };
 
 namespace detail {
@@ -119,6 +163,7 @@ void sleep(std::chrono::duration<Rep, Period> d) {
   } else {
     sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
   }
+  asm volatile("");  // not a tail call: the caller stays in its goroutine's traceback
 }
 // Parks until the steady clock reaches t. Goroutine only.
 void sleep_until(std::chrono::steady_clock::time_point t);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "chan/chan_core.h"
-#include "diag/leak_report.h"
+#include "diag/chan_leak.h"
 #include "runtime/sched.h"
 #include "chan/chan_locked.h"
 #include "goro/panic.h"
@@ -76,14 +76,14 @@ void report_orphans(chan_core* c, bool no_senders, bool no_receivers, const void
     }
   }
   c->lock.unlock();
-  if (!ids.empty()) report_channel_leak(ids, no_senders, c, pc);
+  if (!ids.empty()) report_chan_leak(ids, no_senders, c, pc);
 }
 
 // A goroutine is about to park on a channel whose other side is gone for good (see
 // orphaned()): it is leaked at this moment, as if it had been parked when the last handle died.
 [[gnu::noinline, gnu::cold]] void report_parked_on_orphan(chan_core* c, g* gp, bool receiving) {
   if (g_sched == nullptr || g_sched->shutdown.load(std::memory_order_relaxed)) return;
-  report_channel_leak({gp->id}, receiving, c, c->dropped_at[receiving ? 0 : 1].load(std::memory_order_relaxed));
+  report_chan_leak({gp->id}, receiving, c, c->dropped_at[receiving ? 0 : 1].load(std::memory_order_relaxed));
 }
 
 void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {

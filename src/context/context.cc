@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "diag/settings.h"
+#include "diag/symbolize.h"
 #include "goro/panic.h"
 #include "goro/select.h"
 #include "runtime/park.h"
@@ -88,6 +90,7 @@ const std::shared_ptr<const context_impl>& background_impl() {
 }
 
 void default_lost_cancel(const char* file, unsigned line, const char* function) {
+  if (!g_lostcancel_on.load(std::memory_order_relaxed)) return;  // GORO_LOSTCANCEL=0
   report r;
   r.kind = "lostcancel";
   char buf[512];
@@ -96,6 +99,12 @@ void default_lost_cancel(const char* file, unsigned line, const char* function) 
                 "called; call it (for example with a scope guard) to release the context and its timer",
                 file != nullptr ? file : "?", line, function != nullptr ? function : "?");
   r.text = buf;
+  report_site where;
+  where.role = "context";
+  where.function = function != nullptr ? split_function_name(function).name : "";
+  where.file = file != nullptr ? file : "";
+  where.line = line;
+  r.sites.push_back(std::move(where));
   emit_report(r);
 }
 

@@ -14,17 +14,23 @@
 // period, which covers a thread that answers promptly; a program whose goroutines wait on
 // threads that may take longer should disable the check (GORO_DEADLOCK=0).
 
+#include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "diag/diag.h"
 #include "diag/snapshot.h"
 #include "runtime/clock.h"
+#include "runtime/report.h"
 #include "runtime/sched.h"
 #include "runtime/spinlock.h"
 
@@ -39,12 +45,62 @@ namespace {
 constexpr std::int64_t kGraceNs = 100'000'000;
 constexpr int kSpinChecks = 50;
 
+std::vector<int>* g_baseline_tids = nullptr;  // sorted; written once per run() before any goroutine
+
+std::vector<int> task_ids() {
+  std::vector<int> out;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] >= '0' && e->d_name[0] <= '9') out.push_back(std::atoi(e->d_name));
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The threads that are neither in the baseline nor M's. sched.lock is not needed: allm only
+// grows while run() is active, and a tid read racing with a new M's start shows it as
+// foreign for this one check (no false deadlock report, at worst a missed one).
+std::vector<int> foreign_threads() {
+  std::vector<int> out;
+  if (g_baseline_tids == nullptr) return out;
+  std::vector<int> ms;
+  {
+    std::lock_guard<std::mutex> lk(g_sched->lock);
+    for (m* mp : g_sched->allm) ms.push_back(mp->tid);
+  }
+  for (int tid : task_ids()) {
+    if (std::binary_search(g_baseline_tids->begin(), g_baseline_tids->end(), tid)) continue;
+    if (std::find(ms.begin(), ms.end(), tid) != ms.end()) continue;
+    out.push_back(tid);
+  }
+  return out;
+}
+
+void report_possible_deadlock(const std::vector<int>& tids) {
+  report r;
+  r.kind = "possible-deadlock";
+  r.text = "all goroutines are asleep, but " + std::to_string(tids.size()) +
+           (tids.size() == 1 ? " thread" : " threads") + " started outside goro since run() began (tid";
+  for (std::size_t i = 0; i < tids.size(); i++) r.text += (i == 0 ? " " : ", ") + std::to_string(tids[i]);
+  r.text += ") may still wake one, so this is not reported as a deadlock; if none will, the program is "
+            "stuck (send SIGQUIT for every goroutine's stack; GORO_DEADLOCK=0 turns this check off)";
+  emit_report(r);
+}
+
 bool queues_empty(p* pp) {
   return pp->runq_head.load(std::memory_order_acquire) == pp->runq_tail.load(std::memory_order_acquire) &&
          pp->runnext.load(std::memory_order_acquire) == nullptr;
 }
 
 }  // namespace
+
+void deadlock_thread_baseline() {
+  static std::vector<int> tids;  // reused by every run(); run() calls are not concurrent
+  tids = task_ids();
+  g_baseline_tids = &tids;
+}
 
 bool checkdead() {
   sched_t* s = g_sched;
@@ -80,13 +136,37 @@ void deadlock_exit() {
     }
     if (clock_now() >= deadline) break;
   }
+  // Threads started since run() began that are not M's (a std::thread of the program, a
+  // library's worker) may still wake a goroutine through a goro object, which no census of
+  // goroutines can rule out. Then this is not reported as a deadlock (never a false report):
+  // the sink is told once, and the program keeps waiting.
+  if (std::vector<int> others = foreign_threads(); !others.empty()) {
+    static std::atomic<bool> told{false};
+    if (!told.exchange(true)) report_possible_deadlock(others);
+    return;
+  }
   // Dump (no M can run a goroutine now), then check once more under the lock.
   snapshot snap;
   take_snapshot(snap, nullptr);
   std::string text = "fatal error: all goroutines are asleep - deadlock!\n\n";
   format_traceback(snap, text);
-  std::lock_guard<std::mutex> lk(g_sched->lock);
-  if (!checkdead()) return;
+  {
+    std::lock_guard<std::mutex> lk(g_sched->lock);
+    if (!checkdead()) return;
+  }
+  // Decided: the process exits. The report sink gets it first (kind "deadlock"), outside
+  // sched.lock, since a handler may call into goro; then Go's text goes to stderr whatever
+  // the handler did, and the exit status is Go's. Should an M find a deadlock again while
+  // the handler runs (it readied a goroutine that blocked in turn), it waits for the exit.
+  static std::atomic<bool> exiting{false};
+  if (exiting.exchange(true)) {
+    for (;;) pause();
+  }
+  report r;
+  r.kind = "deadlock";
+  r.text.assign(text, 0, text.size() - (!text.empty() && text.back() == '\n' ? 1 : 0));
+  for (const g_snap& gs : snap.gs) r.goroutines.push_back(gs.id);
+  emit_report_to_handler(r);
   std::fflush(stdout);
   std::fflush(stderr);
   std::size_t off = 0;

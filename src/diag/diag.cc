@@ -16,15 +16,13 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "diag/diag.h"
 #include "diag/gate.h"
 #include "diag/lockorder.h"
+#include "diag/settings.h"
 #include "diag/snapshot.h"
 #include "goro/runtime.h"
 #include "runtime/report.h"
@@ -35,8 +33,6 @@ namespace goro::detail {
 bool g_checkdead_enabled = true;  // written by diag_start before any M exists
 
 namespace {
-
-enum class sigquit_mode { exit, dump, off };
 
 struct diag_state {
   sigquit_mode mode = sigquit_mode::exit;
@@ -99,6 +95,7 @@ void sigquit_dump() {
     r.kind = "sigquit";
     if (!text.empty() && text.back() == '\n') text.pop_back();
     r.text = std::move(text);
+    for (const g_snap& gs : snap.gs) r.goroutines.push_back(gs.id);
     emit_report(r);
     return;
   }
@@ -119,33 +116,16 @@ void diag_loop() {
   }
 }
 
-// A GORO_* on/off switch: 1, on, true or 0, off, false; fallback when unset.
-bool env_bool(const char* name, bool fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  std::string s(v);
-  if (s == "0" || s == "off" || s == "false") return false;
-  if (s == "1" || s == "on" || s == "true") return true;
-  throw std::invalid_argument(std::string("goro::run: environment variable ") + name + "=\"" + s +
-                              "\" must be 0 or 1");
-}
-
-sigquit_mode sigquit_setting() {
-  const char* v = std::getenv("GORO_SIGQUIT");
-  if (v == nullptr || *v == '\0' || std::strcmp(v, "exit") == 0) return sigquit_mode::exit;
-  if (std::strcmp(v, "dump") == 0) return sigquit_mode::dump;
-  if (std::strcmp(v, "off") == 0 || std::strcmp(v, "0") == 0) return sigquit_mode::off;
-  throw std::invalid_argument(std::string("goro::run: environment variable GORO_SIGQUIT=\"") + v +
-                              "\" must be exit, dump or off");
-}
-
 }  // namespace
 
 void diag_start(const options& opts) {
-  g_checkdead_enabled = opts.detect_deadlock > 0 || (opts.detect_deadlock == 0 && env_bool("GORO_DEADLOCK", true));
-  sigquit_mode mode = sigquit_setting();
-  // Last of the settings that can throw: nothing is left on when run() fails here.
-  lockorder_start(opts.lock_order > 0 || (opts.lock_order == 0 && env_bool("GORO_LOCKORDER", false)));
+  // Every setting is read (and may throw) before anything is switched on: nothing is left
+  // on when run() fails here.
+  const diag_settings cfg = read_diag_settings(opts);
+  set_diag_config(cfg);
+  g_checkdead_enabled = cfg.deadlock;
+  sigquit_mode mode = cfg.sigquit;
+  lockorder_start(cfg.lock_order);
   heavy_barrier_init();
   g_diag = new diag_state;
   g_diag->mode = mode;

@@ -22,5 +22,9 @@ bool checkdead();
 // Prints Go's deadlock report and exits with status 2, unless a re-check (the state may
 // have changed while the dump was taken) finds the program alive: then it returns.
 void deadlock_exit();
+// Records the threads alive now (run() calls it once its own service threads exist and
+// before any goroutine can start a thread): the deadlock check treats a thread that is in
+// neither this set nor an M as one that may still wake a goroutine.
+void deadlock_thread_baseline();
 
 }  // namespace goro::detail

@@ -170,6 +170,15 @@ void format_traceback(const snapshot& s, std::string& out) {
       append_u(out, static_cast<unsigned long long>((s.now - g.wait_since) / kMinuteNs));
       out += " minutes";
     }
+    if (s.show_stack_of != 0 && g.stack_hw != 0) {
+      // Not Go's: an extra item in the brackets, where Go itself adds "locked to thread"
+      // and parsers (panicparse, goleak) keep or skip what they do not know.
+      out += ", stack high-water ";
+      append_u(out, g.stack_hw);
+      out += " of ";
+      append_u(out, s.show_stack_of);
+      out += " bytes";
+    }
     out += "]:\n";
     if (!g.has_stack) {
       if (g.state == g_state::running || g.state == g_state::syscall) {

@@ -1,5 +1,5 @@
-// Leaked goroutines and pending timers: goro::testing (goleak-style checks) and the run-time
-// grouping of long-parked goroutines (goro/leak.h).
+// Leaked goroutines and pending timers: goro::testing (goleak's checks, in goleak's words) and
+// the run-time grouping of long-parked goroutines (goro/leak.h).
 
 #include <algorithm>
 #include <chrono>
@@ -10,9 +10,10 @@
 #include <tuple>
 #include <vector>
 
+#include "diag/leak_groups.h"
+#include "diag/leak_report.h"
 #include "diag/snapshot.h"
 #include "diag/symbolize.h"
-#include "diag/leak_report.h"
 #include "goro/leak.h"
 #include "goro/registry.h"
 #include "goro/runtime.h"
@@ -31,7 +32,7 @@ std::string describe_site(const site& s) {
   char buf[64];
   if (s.file != nullptr) {
     std::snprintf(buf, sizeof buf, ":%u", s.line);
-    std::string fn = s.function != nullptr ? split_function_name(s.function).name : std::string("?");
+    std::string fn = pretty_function_name(s.function);
     return fn + " (" + s.file + buf + ")";
   }
   if (s.pc == nullptr) return "?";
@@ -154,8 +155,68 @@ void format_pending_timer(const pending_timer_snap& t, std::int64_t now, std::st
   out += ":" + std::to_string(t.where.line) + "\n";
 }
 
-std::mutex g_groups_lock;
-std::map<std::tuple<std::string, std::string, std::string>, std::size_t> g_prev_groups;  // (g_groups_lock)
+// The baseline of the public blocked_groups() and leak_report(): "growth since the previous
+// call". The periodic report keeps its own (in the monitor), so neither moves the other's.
+std::mutex g_user_baseline_lock;
+blocked_baseline g_user_baseline;  // (g_user_baseline_lock)
+
+// The title of a goroutine's entry in goleak's message: "Goroutine N in state S, with F on top
+// of the stack:\n". S is what its block's header has in brackets (wait reason or state, and
+// ", N minutes"), as goleak parses it; F the function of the block's first frame, "?" when the
+// stack is not available (a goroutine running on another thread).
+std::string goleak_title(const snapshot& s, const g_snap& gs, const std::string& block,
+                         std::vector<visible_frame>& scratch) {
+  const std::size_t open = block.find('[');
+  const std::size_t close = block.find("]:\n");
+  std::string state = open < close && close != std::string::npos ? block.substr(open + 1, close - open - 1) : "?";
+  std::string top = "?";
+  if (gs.has_stack && gs.pc_count != 0) {
+    visible_frames(s.pcs.data() + gs.pc_begin, gs.pc_count, scratch);
+    if (!scratch.empty()) top = scratch.front().pc->frames[scratch.front().index].name;
+  }
+  return "Goroutine " + std::to_string(gs.id) + " in state " + state + ", with " + top + " on top of the stack:\n";
+}
+
+// find_leaks()'s message. First the goroutines exactly as goleak.Find words them (shared spec
+// go-testing-tools.md, section 2): "found unexpected goroutines:\n[", one entry per goroutine
+// (its title line, then its block of Go's traceback, so its frames and creation site), the
+// entries separated as in a dump by an empty line and, as Go prints a slice, by a space; then
+// "]". Then goro's own section: the pending timers. No final newline.
+std::string format_leaks(snapshot& leaked, const std::vector<pending_timer_snap>& timers,
+                         std::chrono::milliseconds grace) {
+  std::string text;
+  if (!leaked.gs.empty()) {
+    symbolizer_lock lk;
+    std::vector<visible_frame> scratch;
+    text += "found unexpected goroutines:\n[";
+    snapshot one;  // each goroutine's block on its own: format_traceback() renders whole snapshots
+    one.now = leaked.now;
+    one.pcs = std::move(leaked.pcs);
+    for (std::size_t i = 0; i < leaked.gs.size(); i++) {
+      one.gs.assign(1, leaked.gs[i]);
+      std::string block;
+      format_traceback(one, block);
+      if (i > 0) text += "\n ";
+      text += goleak_title(one, leaked.gs[i], block, scratch);
+      text += block;
+    }
+    text += "]";
+  }
+  if (!timers.empty()) {
+    if (!text.empty()) text += "\n\n";
+    char head[128];
+    std::snprintf(head, sizeof head, "found %zu pending timer(s) still armed after %lld ms:\n", timers.size(),
+                  static_cast<long long>(grace.count()));
+    text += head;
+    const std::int64_t now = clock_now();
+    for (std::size_t i = 0; i < timers.size(); i++) {
+      if (i > 0) text += "\n";
+      format_pending_timer(timers[i], now, text);
+    }
+    text.pop_back();  // the last block's newline
+  }
+  return text;
+}
 
 }  // namespace
 
@@ -178,68 +239,51 @@ error find_leaks(const leak_options& opts) {
   auto is_ignored_id = [&](std::uint64_t id) {
     return id == self->id || std::find(opts.ignore_ids.begin(), opts.ignore_ids.end(), id) != opts.ignore_ids.end();
   };
-  auto deadline = std::chrono::steady_clock::now() + opts.grace;
+  const auto deadline = std::chrono::steady_clock::now() + opts.grace;
   std::vector<visible_frame> scratch;
-  for (int round = 0;; round++) {
+  for (int attempt = 0;; attempt++) {
     snapshot s;
     take_snapshot(s, self);
     snapshot leaked;
     leaked.now = s.now;
-    leaked.pcs = s.pcs;
+    leaked.pcs = std::move(s.pcs);
     for (const auto& gs : s.gs) {
-      if (is_ignored_id(gs.id) || ignored(s, gs, opts.ignore, scratch)) continue;
+      if (is_ignored_id(gs.id) || ignored(leaked, gs, opts.ignore, scratch)) continue;
       leaked.gs.push_back(gs);
     }
     // Timers after goroutines: an after_func that fires in between shows up as a goroutine
     // next round rather than in neither list.
     std::vector<pending_timer_snap> timers = pending_not_ignored(opts.ignore);
     if (leaked.gs.empty() && timers.empty()) return {};
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::string text;
-      char head[128];
-      if (!leaked.gs.empty()) {
-        std::snprintf(head, sizeof head, "found %zu unexpected goroutine(s) still alive after %lld ms:\n",
-                      leaked.gs.size(), static_cast<long long>(opts.grace.count()));
-        text += head;
-        format_traceback(leaked, text);
-      }
-      if (!timers.empty()) {
-        if (!text.empty()) text += "\n";
-        std::snprintf(head, sizeof head, "found %zu pending timer(s) still armed after %lld ms:\n", timers.size(),
-                      static_cast<long long>(opts.grace.count()));
-        text += head;
-        const std::int64_t now = clock_now();
-        for (std::size_t i = 0; i < timers.size(); i++) {
-          if (i > 0) text += "\n";
-          format_pending_timer(timers[i], now, text);
-        }
-      }
-      return error(text);
-    }
-    // Back off like goleak: short sleeps first, then longer ones.
-    goro::sleep(std::chrono::microseconds(round < 10 ? 100 : 5000));
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return error(format_leaks(leaked, timers, opts.grace));
+    // goleak's retry policy: sleep 1 us << attempt, at most 100 ms, until the grace period
+    // ends (goleak: 20 attempts, about 0.43 s in all).
+    auto pause = std::min<std::chrono::steady_clock::duration>(
+        std::min(std::chrono::microseconds(std::int64_t{1} << std::min(attempt, 20)),
+                 std::chrono::microseconds(100'000)),
+        deadline - now);
+    goro::sleep(pause);
   }
 }
 
 }  // namespace goro::testing
 
-namespace goro::debug {
+namespace goro::detail {
 
-using namespace goro::detail;
-
-std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait) {
+std::vector<goro::debug::blocked_group> blocked_groups(std::chrono::milliseconds min_wait, blocked_baseline& base) {
   snapshot s;
   take_snapshot(s, current_g());
   const std::int64_t now = coarse_now();
   const std::int64_t min_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(min_wait).count();
-  std::map<std::tuple<std::string, std::string, std::string>, blocked_group> groups;
+  std::map<blocked_baseline::key, goro::debug::blocked_group> groups;
   std::vector<visible_frame> scratch;
   for (const auto& gs : s.gs) {
     if (gs.state != g_state::waiting || gs.wait_since == 0 || now - gs.wait_since < min_ns) continue;
     std::string reason(to_string(gs.reason));
     std::string at = blocked_site(s, gs, scratch);
     std::string created = describe_site(gs.created);
-    blocked_group& bg = groups[{reason, at, created}];
+    goro::debug::blocked_group& bg = groups[{reason, at, created}];
     if (bg.count == 0) {
       bg.wait_reason = reason;
       bg.blocked_at = at;
@@ -249,20 +293,51 @@ std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait) {
     bg.longest = std::max(bg.longest, std::chrono::seconds((now - gs.wait_since) / 1'000'000'000));
     if (bg.ids.size() < 8) bg.ids.push_back(gs.id);
   }
-  std::vector<blocked_group> out;
-  std::lock_guard<std::mutex> lk(g_groups_lock);
-  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> next;
+  std::vector<goro::debug::blocked_group> out;
+  std::map<blocked_baseline::key, std::size_t> next;
   for (auto& [key, bg] : groups) {
-    auto prev = g_prev_groups.find(key);
-    bg.growth = static_cast<long>(bg.count) - (prev == g_prev_groups.end() ? 0L : static_cast<long>(prev->second));
+    auto prev = base.counts.find(key);
+    bg.growth = static_cast<long>(bg.count) - (prev == base.counts.end() ? 0L : static_cast<long>(prev->second));
     next[key] = bg.count;
     out.push_back(std::move(bg));
   }
-  g_prev_groups = std::move(next);
-  std::sort(out.begin(), out.end(), [](const blocked_group& a, const blocked_group& b) {
+  base.counts = std::move(next);
+  std::sort(out.begin(), out.end(), [](const goro::debug::blocked_group& a, const goro::debug::blocked_group& b) {
     return a.count != b.count ? a.count > b.count : a.growth > b.growth;
   });
   return out;
+}
+
+std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top, blocked_baseline& base) {
+  auto groups = blocked_groups(min_wait, base);
+  std::size_t total = 0;
+  for (const auto& bg : groups) total += bg.count;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%zu goroutine(s) blocked for more than %lld ms, in %zu group(s)%s", total,
+                static_cast<long long>(min_wait.count()), groups.size(), groups.size() > top ? "; the largest:" : ":");
+  std::string out = buf;
+  for (std::size_t i = 0; i < groups.size() && i < top; i++) {
+    const auto& bg = groups[i];
+    std::snprintf(buf, sizeof buf, "\n  %zu x [%s] (%+ld since the last report, longest %lld s)\n", bg.count,
+                  bg.wait_reason.c_str(), bg.growth, static_cast<long long>(bg.longest.count()));
+    out += buf;
+    out += "      blocked at " + (bg.blocked_at.empty() ? std::string("(stack unavailable)") : bg.blocked_at) + "\n";
+    out += "      created at " + bg.created_at + "\n";
+    out += "      e.g. goroutine";
+    for (auto id : bg.ids) out += " " + std::to_string(id);
+  }
+  return out;
+}
+
+}  // namespace goro::detail
+
+namespace goro::debug {
+
+using namespace goro::detail;
+
+std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait) {
+  std::lock_guard<std::mutex> lk(g_user_baseline_lock);
+  return detail::blocked_groups(min_wait, g_user_baseline);
 }
 
 std::vector<pending_timer> pending_timers() {
@@ -282,25 +357,8 @@ std::vector<pending_timer> pending_timers() {
 }
 
 std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top) {
-  auto groups = blocked_groups(min_wait);
-  std::size_t total = 0;
-  for (const auto& bg : groups) total += bg.count;
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%zu goroutine(s) blocked for more than %lld ms, in %zu group(s)%s\n", total,
-                static_cast<long long>(min_wait.count()), groups.size(), groups.size() > top ? "; the largest:" : ":");
-  std::string out = buf;
-  for (std::size_t i = 0; i < groups.size() && i < top; i++) {
-    const auto& bg = groups[i];
-    std::snprintf(buf, sizeof buf, "  %zu x [%s] (%+ld since the last report, longest %lld s)\n", bg.count,
-                  bg.wait_reason.c_str(), bg.growth, static_cast<long long>(bg.longest.count()));
-    out += buf;
-    out += "      blocked at " + (bg.blocked_at.empty() ? std::string("(stack unavailable)") : bg.blocked_at) + "\n";
-    out += "      created at " + bg.created_at + "\n";
-    out += "      e.g. goroutine";
-    for (auto id : bg.ids) out += " " + std::to_string(id);
-    out += "\n";
-  }
-  return out;
+  std::lock_guard<std::mutex> lk(g_user_baseline_lock);
+  return detail::leak_report(min_wait, top, g_user_baseline) + "\n";
 }
 
 }  // namespace goro::debug

@@ -42,7 +42,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstdio>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -53,7 +52,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "diag/symbolize.h"
+#include "diag/sites.h"
 #include "goro/runtime.h"
 #include "runtime/park.h"
 #include "runtime/report.h"
@@ -177,49 +176,39 @@ struct cycle_edge {
   edge e;
 };
 
-// The innermost frame of the user's code at pc, as "function (file:line)" (the monitor's
-// reports use the same form): lock() is usually reached through inlined std::lock_guard or
+const char* lock_type(bool rw) { return rw ? "sync.RWMutex" : "sync.Mutex"; }
+
+std::string lock_name(const void* lock, bool rw) { return std::string(lock_type(rw)) + " " + address_text(lock); }
+
+// The report of one cycle. Sites are the innermost frame of the user's code at the lock
+// call (diag/sites.h): lock() is usually reached through inlined std::lock_guard or
 // std::unique_lock constructors, which say nothing useful.
-std::string site_text(const void* pc) {
-  if (pc == nullptr) return "?";
-  symbolizer_lock lk;
-  const sym_pc& sp = symbolize(reinterpret_cast<std::uintptr_t>(pc));
-  if (sp.frames.empty()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%p", pc);
-    return buf;
+report format(std::uint64_t self, const std::vector<cycle_edge>& cycle) {
+  report r;
+  r.kind = "lock-order-inversion";
+  r.goroutine = self;
+  r.text = "lock-order inversion (potential deadlock): cycle in the lock-order graph: ";
+  for (const cycle_edge& ce : cycle) {
+    r.text += lock_name(ce.from, ce.from_rw) + " => ";
+    r.objects.push_back({lock_type(ce.from_rw), ce.from});
   }
-  const sym_frame* pick = &sp.frames.front();
-  for (const auto& f : sp.frames) {
-    if (f.name.rfind("std::", 0) != 0 && f.name.rfind("goro::", 0) != 0) {
-      pick = &f;
-      break;
-    }
-  }
-  return pick->name + " (" + (pick->file.empty() ? "?" : pick->file) + ":" + std::to_string(pick->line) + ")";
-}
-
-std::string lock_name(const void* lock, bool rw) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%s %p", rw ? "sync.RWMutex" : "sync.Mutex", lock);
-  return buf;
-}
-
-std::string format(const std::vector<cycle_edge>& cycle) {
-  std::string text = "lock-order inversion (potential deadlock): cycle in the lock-order graph: ";
-  for (const cycle_edge& ce : cycle) text += lock_name(ce.from, ce.from_rw) + " => ";
-  text += lock_name(cycle.front().from, cycle.front().from_rw);
+  r.text += lock_name(cycle.front().from, cycle.front().from_rw);
   for (std::size_t i = 0; i < cycle.size(); i++) {
     const cycle_edge& ce = cycle[i];
     const bool now = i == 0;  // the acquisition in progress; the others are history
     const bool to_read = ce.e.to_mode == lock_mode::rw_read;
     const bool from_read = ce.e.from_mode == lock_mode::rw_read;
-    text += "\n  goroutine " + std::to_string(ce.e.goroutine) + " " + (to_read ? "read-" : "") +
-            (now ? "locks " : "locked ") + lock_name(ce.to, ce.to_rw) + " at " + site_text(ce.e.to_pc) +
-            " while holding " + lock_name(ce.from, ce.from_rw) + " (" + (from_read ? "read-" : "") +
-            "locked at " + site_text(ce.e.from_pc) + ")";
+    report_site to = code_site(ce.e.to_pc, to_read ? "read-lock" : "lock", ce.e.goroutine);
+    report_site from = code_site(ce.e.from_pc, from_read ? "read-held" : "held", ce.e.goroutine);
+    r.text += "\n  goroutine " + std::to_string(ce.e.goroutine) + " " + (to_read ? "read-" : "") +
+              (now ? "locks " : "locked ") + lock_name(ce.to, ce.to_rw) + " at " + site_text(to) +
+              " while holding " + lock_name(ce.from, ce.from_rw) + " (" + (from_read ? "read-" : "") +
+              "locked at " + site_text(from) + ")";
+    r.goroutines.push_back(ce.e.goroutine);
+    r.sites.push_back(std::move(to));
+    r.sites.push_back(std::move(from));
   }
-  return text;
+  return r;
 }
 
 // Formats and sends one report. Symbolizing can need more stack than a goroutine has (and
@@ -229,11 +218,7 @@ void emit(std::uint64_t self, const std::vector<cycle_edge>& cycle) {
   std::exception_ptr error;
   std::thread helper([&] {
     try {
-      report r;
-      r.kind = "lock-order-inversion";
-      r.goroutine = self;
-      r.text = format(cycle);
-      emit_report(r);
+      emit_report(format(self, cycle));
     } catch (...) {
       error = std::current_exception();
     }

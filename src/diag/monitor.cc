@@ -3,16 +3,19 @@
 // given situation once. See docs/diagnostics.md for the reports and docs/configuration.md
 // for the knobs.
 //
-//  - partial deadlock: a cycle of goroutines each waiting for a goro mutex (or rw_mutex
-//    write side) held by the next; the rest of the program keeps running.
-//  - lock held while blocked: a goroutine holding a mutex that others wait for is itself
+//  - partial deadlock: a cycle of goroutines each waiting for a goro mutex or rw_mutex held
+//    by the next (for a writer waiting for readers to leave: held for reading by one of
+//    them, as recorded in g::read_locks, see rw_readers.h); the rest of the program keeps
+//    running.
+//  - lock held while blocked: a goroutine holding a lock that others wait for is itself
 //    parked (sleep, channel, ...) or inside blocking() for longer than a threshold (the
 //    guide's "pseudo-deadlock": I/O under a lock).
 //  - cancellation not honoured: a goroutine started with go(ctx, fn) is still alive a
 //    threshold after ctx was cancelled.
 //  - stack close to overflow: the deepest stack use seen at a scheduling point passes a
 //    percentage of the stack size.
-//  - periodic leak report: goro::debug::leak_report() every GORO_LEAK_REPORT_S seconds.
+//  - periodic leak report: goro::debug::leak_report()'s text every GORO_LEAK_REPORT_S seconds,
+//    its growth taken against the previous periodic report only (a baseline of its own).
 //
 // Cost: the monitor sleeps between passes; a pass walks the registry under its locks
 // (O(goroutines)); only when a mutex candidate exists does it close the dump gate (so the
@@ -23,7 +26,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -33,8 +35,9 @@
 
 #include "context/context_impl.h"
 #include "diag/gate.h"
-#include "diag/symbolize.h"
-#include "goro/leak.h"
+#include "diag/leak_groups.h"
+#include "diag/settings.h"
+#include "diag/sites.h"
 #include "goro/mutex.h"
 #include "goro/rw_mutex.h"
 #include "runtime/clock.h"
@@ -45,22 +48,7 @@ namespace goro::detail {
 
 namespace {
 
-struct settings {
-  std::int64_t interval_ms = 500;
-  std::int64_t lockhold_ms = 1000;
-  std::int64_t ctxignore_ms = 1000;
-  std::int64_t stackwarn_pct = 75;
-  std::int64_t leak_report_s = 0;
-  std::int64_t leak_min_s = 60;
-};
-
-long env_or(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  long x = std::strtol(v, &end, 10);
-  return end != v && *end == '\0' ? x : fallback;
-}
+using settings = diag_settings;  // read at run() start (settings.h)
 
 struct record {
   std::uint64_t id = 0;
@@ -86,35 +74,9 @@ struct monitor {
   std::map<std::uint64_t, std::int64_t> ctx_cancel_seen;  // goroutine -> when first seen cancelled
   std::set<std::uint64_t> reported_ctx, reported_stack;
   std::int64_t last_leak_report = 0;
+  blocked_baseline leak_baseline;  // the periodic report's own, for its growth
 };
 monitor* g_monitor = nullptr;
-
-std::string where(const void* pc) {
-  if (pc == nullptr) return "?";
-  symbolizer_lock lk;
-  const sym_pc& sp = symbolize(reinterpret_cast<std::uintptr_t>(pc));
-  if (sp.frames.empty()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%p", pc);
-    return buf;
-  }
-  // The innermost frame of the user's code: lock() is usually reached through inlined
-  // std::lock_guard / std::unique_lock constructors, which say nothing useful.
-  const sym_frame* pick = &sp.frames.front();
-  for (const auto& f : sp.frames) {
-    if (f.name.rfind("std::", 0) != 0 && f.name.rfind("goro::", 0) != 0) {
-      pick = &f;
-      break;
-    }
-  }
-  const sym_frame& f = *pick;
-  return f.name + " (" + (f.file.empty() ? "?" : f.file) + ":" + std::to_string(f.line) + ")";
-}
-
-std::string created_text(const site& s) {
-  if (s.file != nullptr) return split_function_name(s.function != nullptr ? s.function : "?").name + " (" + s.file + ":" + std::to_string(s.line) + ")";
-  return where(s.pc);
-}
 
 std::string secs(std::int64_t ns) {
   char buf[32];
@@ -177,13 +139,47 @@ bool is_mutex_wait(wait_reason r) {
   return r == wait_reason::mutex_lock || r == wait_reason::rwmutex_lock || r == wait_reason::rwmutex_rlock;
 }
 
-// Who holds the lock a goroutine waits for (0 if unknown, e.g. readers of a rw_mutex).
+// Who holds the lock a goroutine waits for, as the lock recorded it: a mutex's owner; for an
+// rw_mutex the writer, whom new readers and other writers wait for (for the writer itself,
+// announced and waiting for the readers to leave, that is itself: see check_locks). Zero
+// if unknown.
 mutex_owner_info holder_of(const record& w) {
   if (w.reason == wait_reason::mutex_lock) return mutex_owner(*static_cast<const goro::mutex*>(w.wait_obj));
   return rw_mutex_writer(*static_cast<const goro::rw_mutex*>(w.wait_obj));
 }
 
 const char* lock_kind(wait_reason r) { return r == wait_reason::mutex_lock ? "sync.Mutex" : "sync.RWMutex"; }
+
+// One goroutine waiting for a lock another holds.
+struct edge {
+  std::uint64_t owner = 0;
+  const void* owner_pc = nullptr;  // where the owner took the lock
+  bool read = false;               // the owner holds it for reading
+};
+
+// rw_mutex -> the goroutines recorded as holding it for reading, with their lock sites.
+using reader_map = std::map<const void*, std::vector<std::pair<std::uint64_t, const void*>>>;
+
+// The recorded readers (g::read_locks, diag/rw_readers.h) of the rw_mutexes in `want`.
+reader_map readers_of(const std::set<const void*>& want) {
+  reader_map out;
+  struct arg_t {
+    const std::set<const void*>* want;
+    reader_map* out;
+  } arg{&want, &out};
+  registry_for_each_shard(
+      [](g* gp, void* a) {
+        auto* arg = static_cast<arg_t*>(a);
+        for (const auto& rl : gp->read_locks) {
+          const void* rw = rl.rw.get();
+          if (rw != nullptr && arg->want->count(rw) != 0) (*arg->out)[rw].emplace_back(gp->id, rl.pc.get());
+        }
+      },
+      &arg);
+  return out;
+}
+
+void emit(report&& r) { emit_report(r); }
 
 void emit(const char* kind, std::uint64_t id, std::string text) {
   report r;
@@ -193,97 +189,161 @@ void emit(const char* kind, std::uint64_t id, std::string text) {
   emit_report(r);
 }
 
+// The cycles of the wait-for graph, each once: a goroutine waits for every goroutine it has
+// an edge to (a writer for all the readers still inside), so every cycle is a deadlock. A
+// depth-first search; a back edge closes a cycle (the path from its target to the top).
+std::vector<std::vector<std::uint64_t>> cycles(const std::map<std::uint64_t, std::vector<edge>>& waits_for) {
+  enum class mark : std::uint8_t { none, on_path, done };
+  std::map<std::uint64_t, mark> marks;
+  std::vector<std::vector<std::uint64_t>> out;
+  for (const auto& [start, unused] : waits_for) {
+    if (marks[start] != mark::none) continue;
+    std::vector<std::pair<std::uint64_t, std::size_t>> path{{start, 0}};  // (goroutine, next edge)
+    marks[start] = mark::on_path;
+    while (!path.empty()) {
+      const std::uint64_t node = path.back().first;
+      auto it = waits_for.find(node);
+      if (it == waits_for.end() || path.back().second == it->second.size()) {
+        marks[node] = mark::done;
+        path.pop_back();
+        continue;
+      }
+      const std::uint64_t to = it->second[path.back().second++].owner;
+      mark& m = marks[to];
+      if (m == mark::none) {
+        m = mark::on_path;
+        path.emplace_back(to, 0);
+      } else if (m == mark::on_path) {
+        auto from = std::find_if(path.begin(), path.end(), [to](const auto& p) { return p.first == to; });
+        std::vector<std::uint64_t> cycle;
+        for (; from != path.end(); ++from) cycle.push_back(from->first);
+        out.push_back(std::move(cycle));
+      }
+    }
+  }
+  return out;
+}
+
 void check_locks(monitor& mon, std::int64_t now) {
+  if (!mon.cfg.partial_deadlock && mon.cfg.lockhold_ms <= 0) return;
   const std::int64_t hold_ns = mon.cfg.lockhold_ms * 1'000'000;
   // Waiters worth a look: parked on a lock for 100 ms (a cycle) or the hold threshold.
   scan_filter f;
   f.now = now;
   f.min_lock_wait_ns = std::min<std::int64_t>(hold_ns > 0 ? hold_ns : 100'000'000, 100'000'000);
+  if (!mon.cfg.partial_deadlock) f.min_lock_wait_ns = hold_ns;
   if (census(f).empty()) return;
 
   // With the gate closed, parked goroutines stay parked, so the locks they wait on stay
   // alive while we read their owners.
   std::vector<record> waiters;
-  struct edge {
-    std::uint64_t owner;
-    const void* owner_pc;
-  };
-  std::map<std::uint64_t, edge> waits_for;  // waiter -> holder
+  std::map<std::uint64_t, std::vector<edge>> waits_for;  // waiter -> the goroutines it waits for
+  std::map<std::uint64_t, const void*> writers;          // writer waiting for readers -> its rw_mutex
+  std::set<const void*> rws;
   dump_gate_raise();
   waiters = census(f);
-  std::set<std::uint64_t> owners;
   for (const auto& r : waiters) {
     if (r.state != g_state::waiting || !is_mutex_wait(r.reason) || r.wait_obj == nullptr) continue;
     mutex_owner_info o = holder_of(r);
-    if (o.goroutine != 0 && o.goroutine != r.id) {
-      waits_for[r.id] = {o.goroutine, o.pc};
-      owners.insert(o.goroutine);
+    if (o.goroutine == r.id && r.reason == wait_reason::rwmutex_lock) {
+      writers[r.id] = r.wait_obj;  // the writer itself: it waits for the readers
+      rws.insert(r.wait_obj);
+    } else if (o.goroutine != 0 && o.goroutine != r.id) {
+      waits_for[r.id].push_back({o.goroutine, o.pc, false});
     }
   }
+  reader_map readers = rws.empty() ? reader_map{} : readers_of(rws);
   dump_gate_lower();
+  for (const auto& [w, rw] : writers) {
+    for (const auto& [reader, pc] : readers[rw]) {
+      if (reader != w) waits_for[w].push_back({reader, pc, true});
+    }
+  }
   if (waits_for.empty()) return;
+  std::set<std::uint64_t> owners;
+  for (const auto& [w, es] : waits_for) {
+    for (const edge& e : es) owners.insert(e.owner);
+  }
   scan_filter of;
   of.ids = &owners;
   std::vector<record> gs = census(of);
-  for (auto& r : waiters) gs.push_back(r);
+  // A waiter's record from the gated census first: the edges were read from that one.
   std::map<std::uint64_t, const record*> by_id;
+  for (const auto& r : waiters) by_id.emplace(r.id, &r);
   for (const auto& r : gs) by_id.emplace(r.id, &r);
+  auto edge_to = [&](std::uint64_t from, std::uint64_t to) -> const edge& {
+    const auto& es = waits_for[from];
+    return *std::find_if(es.begin(), es.end(), [to](const edge& e) { return e.owner == to; });
+  };
 
-  // Partial deadlocks: cycles in waits_for (each goroutine waits for at most one lock).
-  std::set<std::uint64_t> done;
-  for (const auto& [start, e0] : waits_for) {
-    if (done.count(start) != 0) continue;
-    std::vector<std::uint64_t> path;
-    std::set<std::uint64_t> on_path;
-    std::uint64_t cur = start;
-    while (waits_for.count(cur) != 0 && on_path.count(cur) == 0 && done.count(cur) == 0) {
-      path.push_back(cur);
-      on_path.insert(cur);
-      cur = waits_for[cur].owner;
-    }
-    for (auto id : path) done.insert(id);
-    if (on_path.count(cur) == 0) continue;  // no cycle through this path
-    std::vector<std::uint64_t> cycle(std::find(path.begin(), path.end(), cur), path.end());
+  // Partial deadlocks.
+  for (const auto& cycle : mon.cfg.partial_deadlock ? cycles(waits_for) : std::vector<std::vector<std::uint64_t>>{}) {
     std::vector<std::pair<std::uint64_t, std::int64_t>> key;
     for (auto id : cycle) key.emplace_back(id, by_id[id]->wait_since);
     std::sort(key.begin(), key.end());
     if (!mon.reported_cycles.insert(key).second) continue;
-    std::string text = "partial deadlock: " + std::to_string(cycle.size()) +
-                       " goroutines wait for each other's locks (the rest of the program keeps running):";
-    for (auto id : cycle) {
+    report r;
+    r.kind = "partial-deadlock";
+    r.goroutine = cycle.front();
+    r.text = "partial deadlock: " + std::to_string(cycle.size()) +
+             " goroutines wait for each other's locks (the rest of the program keeps running):";
+    for (std::size_t i = 0; i < cycle.size(); i++) {
+      const std::uint64_t id = cycle[i];
       const record& w = *by_id[id];
-      const edge& e = waits_for[id];
-      char obj[32];
-      std::snprintf(obj, sizeof obj, "%p", w.wait_obj);
-      text += "\n  goroutine " + std::to_string(id) + " waits for " + lock_kind(w.reason) + " " + obj +
-              " held by goroutine " + std::to_string(e.owner) + " (locked at " + where(e.owner_pc) +
-              "); created at " + created_text(w.created);
+      const edge& e = edge_to(id, cycle[(i + 1) % cycle.size()]);
+      report_site locked = code_site(e.owner_pc, e.read ? "read-locked" : "locked", e.owner);
+      report_site created = created_site(w.created, id);
+      r.text += "\n  goroutine " + std::to_string(id) + " waits for " + lock_kind(w.reason) + " " +
+                address_text(w.wait_obj) + (e.read ? " held for reading by goroutine " : " held by goroutine ") +
+                std::to_string(e.owner) + (e.read ? " (read-locked at " : " (locked at ") + site_text(locked) +
+                "); created at " + site_text(created);
+      r.goroutines.push_back(id);
+      r.objects.push_back({lock_kind(w.reason), w.wait_obj});
+      r.sites.push_back(std::move(locked));
+      r.sites.push_back(std::move(created));
     }
-    emit("partial-deadlock", cycle.front(), std::move(text));
+    emit(std::move(r));
   }
 
   // Locks held while their holder is blocked on something else.
   if (mon.cfg.lockhold_ms <= 0) return;
-  std::map<std::uint64_t, std::vector<std::uint64_t>> waiters_of;
-  for (const auto& [w, e] : waits_for) waiters_of[e.owner].push_back(w);
-  for (const auto& [owner, waiters] : waiters_of) {
+  std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, const edge*>>> waiters_of;  // holder -> (waiter, edge)
+  for (const auto& [w, es] : waits_for) {
+    for (const edge& e : es) waiters_of[e.owner].emplace_back(w, &e);
+  }
+  for (const auto& [owner, ws] : waiters_of) {
     auto it = by_id.find(owner);
     if (it == by_id.end()) continue;
     const record& o = *it->second;
     bool blocked = (o.state == g_state::waiting && !is_mutex_wait(o.reason)) || o.state == g_state::syscall;
     if (!blocked || o.wait_since == 0 || now - o.wait_since < hold_ns) continue;
     if (!mon.reported_holds.insert({owner, o.wait_since}).second) continue;
-    const record& w0 = *by_id[waiters.front()];
-    char obj[32];
-    std::snprintf(obj, sizeof obj, "%p", w0.wait_obj);
+    // The lock its first waiter waits for, and every waiter of that lock.
+    const record& w0 = *by_id[ws.front().first];
+    const edge& e0 = *ws.front().second;
+    std::vector<std::uint64_t> same;
+    for (const auto& [w, e] : ws) {
+      if (by_id[w]->wait_obj == w0.wait_obj) same.push_back(w);
+    }
+    report r;
+    r.kind = "lock-held-while-blocked";
+    r.goroutine = owner;
+    report_site locked = code_site(e0.owner_pc, e0.read ? "read-locked" : "locked", owner);
+    report_site created = created_site(o.created, owner);
     std::string in = o.state == g_state::syscall ? "a blocking call" : "[" + std::string(to_string(o.reason)) + "]";
-    std::string text = "goroutine " + std::to_string(owner) + " holds " + lock_kind(w0.reason) + " " + obj +
-                       " (locked at " + where(waits_for[waiters.front()].owner_pc) + ") while blocked in " + in +
-                       " for " + secs(now - o.wait_since) + "; " + std::to_string(waiters.size()) +
-                       " goroutine(s) wait for it:";
-    for (auto w : waiters) text += " " + std::to_string(w);
-    text += "; created at " + created_text(o.created);
-    emit("lock-held-while-blocked", owner, std::move(text));
+    r.text = "goroutine " + std::to_string(owner) + " holds " + lock_kind(w0.reason) + " " +
+             address_text(w0.wait_obj) + (e0.read ? " for reading (read-locked at " : " (locked at ") +
+             site_text(locked) + ") while blocked in " + in + " for " + secs(now - o.wait_since) + "; " +
+             std::to_string(same.size()) + " goroutine(s) wait for it:";
+    for (auto w : same) r.text += " " + std::to_string(w);
+    r.text += "; created at " + site_text(created);
+    r.goroutines.push_back(owner);
+    r.goroutines.insert(r.goroutines.end(), same.begin(), same.end());
+    r.objects.push_back({lock_kind(w0.reason), w0.wait_obj});
+    r.sites.push_back(std::move(locked));
+    r.sites.push_back(std::move(created));
+    r.values.push_back({"blocked_ms", (now - o.wait_since) / 1'000'000});
+    emit(std::move(r));
   }
 }
 
@@ -300,10 +360,18 @@ void check_contexts(monitor& mon, std::int64_t now, const std::vector<record>& g
     std::string state = r.state == g_state::waiting ? "parked in [" + std::string(to_string(r.reason)) + "]"
                         : r.state == g_state::syscall ? "in a blocking call"
                                                        : "running";
-    emit("context-ignored", r.id,
-         "goroutine " + std::to_string(r.id) + " is still alive " + secs(now - first) +
-             " after its context was cancelled (" + ctx->describe() + ": " + ctx->err().message() + "); it is " +
-             state + " and does not honour cancellation; created at " + created_text(r.created));
+    report out;
+    out.kind = "context-ignored";
+    out.goroutine = r.id;
+    report_site created = created_site(r.created, r.id);
+    out.text = "goroutine " + std::to_string(r.id) + " is still alive " + secs(now - first) +
+               " after its context was cancelled (" + ctx->describe() + ": " + ctx->err().message() + "); it is " +
+               state + " and does not honour cancellation; created at " + site_text(created);
+    out.goroutines.push_back(r.id);
+    out.objects.push_back({"context.Context", r.ctx.get()});
+    out.sites.push_back(std::move(created));
+    out.values.push_back({"since_cancel_ms", (now - first) / 1'000'000});
+    emit(std::move(out));
   }
   mon.ctx_cancel_seen = std::move(seen);
 }
@@ -313,10 +381,18 @@ void check_stacks(monitor& mon, const std::vector<record>& gs) {
   for (const auto& r : gs) {
     if (r.stack_hw * 100 < size * static_cast<std::size_t>(mon.cfg.stackwarn_pct)) continue;
     if (!mon.reported_stack.insert(r.id).second) continue;
-    emit("stack-high-water", r.id,
-         "goroutine " + std::to_string(r.id) + " has used " + std::to_string(r.stack_hw) + " of its " +
-             std::to_string(size) + "-byte stack (" + std::to_string(r.stack_hw * 100 / size) +
-             "%) at a scheduling point; it is close to overflowing; created at " + created_text(r.created));
+    report out;
+    out.kind = "stack-high-water";
+    out.goroutine = r.id;
+    report_site created = created_site(r.created, r.id);
+    out.text = "goroutine " + std::to_string(r.id) + " has used " + std::to_string(r.stack_hw) + " of its " +
+               std::to_string(size) + "-byte stack (" + std::to_string(r.stack_hw * 100 / size) +
+               "%) at a scheduling point; it is close to overflowing; created at " + site_text(created);
+    out.goroutines.push_back(r.id);
+    out.sites.push_back(std::move(created));
+    out.values.push_back({"stack_used", static_cast<std::int64_t>(r.stack_hw)});
+    out.values.push_back({"stack_size", static_cast<std::int64_t>(size)});
+    emit(std::move(out));
   }
 }
 
@@ -342,9 +418,9 @@ void pass(monitor& mon) {
       }
     }
   }
-  if (mon.cfg.leak_report_s > 0 && now - mon.last_leak_report >= mon.cfg.leak_report_s * 1'000'000'000) {
+  if (mon.cfg.leak_report_ms > 0 && now - mon.last_leak_report >= mon.cfg.leak_report_ms * 1'000'000) {
     mon.last_leak_report = now;
-    emit("leak-report", 0, goro::debug::leak_report(std::chrono::seconds(mon.cfg.leak_min_s)));
+    emit("leak-report", 0, leak_report(std::chrono::milliseconds(mon.cfg.leak_min_ms), 3, mon.leak_baseline));
   }
 }
 
@@ -370,13 +446,7 @@ void loop() {
 }  // namespace
 
 void monitor_start() {
-  settings cfg;
-  cfg.interval_ms = env_or("GORO_DIAG_INTERVAL_MS", cfg.interval_ms);
-  cfg.lockhold_ms = env_or("GORO_LOCKHOLD_MS", cfg.lockhold_ms);
-  cfg.ctxignore_ms = env_or("GORO_CTXIGNORE_MS", cfg.ctxignore_ms);
-  cfg.stackwarn_pct = env_or("GORO_STACKWARN_PCT", cfg.stackwarn_pct);
-  cfg.leak_report_s = env_or("GORO_LEAK_REPORT_S", cfg.leak_report_s);
-  cfg.leak_min_s = env_or("GORO_LEAK_MIN_S", cfg.leak_min_s);
+  settings cfg = diag_config();
   if (cfg.interval_ms <= 0) return;  // the monitor is off
   g_monitor = new monitor;
   g_monitor->cfg = cfg;

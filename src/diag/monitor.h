@@ -3,8 +3,8 @@
 
 namespace goro::detail {
 
-// Reads the GORO_* settings (docs/configuration.md) and starts the monitor thread, unless
-// GORO_DIAG_INTERVAL_MS <= 0.
+// Starts the monitor thread with the settings diag_start() read (diag/settings.h), unless
+// the monitor is off (GORO_DIAG_INTERVAL_MS <= 0, options::monitor_interval < 0).
 void monitor_start();
 // Stops and joins it (no-op if not running).
 void monitor_stop();

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "diag/gate.h"
+#include "diag/settings.h"
 #include "diag/symbolize.h"
 #include "diag/unwind.h"
 #include "runtime/clock.h"
@@ -37,6 +38,7 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vec
   out.gs.clear();
   out.pcs.clear();
   out.now = coarse_now();
+  out.show_stack_of = g_dump_stack_on.load(std::memory_order_relaxed) && g_sched != nullptr ? g_sched->stack_size : 0;
   std::vector<std::uintptr_t> buf(kMaxDepth);
 
   std::vector<std::pair<g*, g_snap>> found;
@@ -58,6 +60,7 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vec
         s.wait_since = gp->wait_since.get();
         s.wait_obj = gp->wait_obj.get();
         s.created = gp->created;
+        s.stack_hw = gp->stack_hw.get();
         s.current = gp == c->self;
         c->out->emplace_back(gp, s);
       },

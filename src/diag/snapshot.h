@@ -22,6 +22,7 @@ struct g_snap {
   // owner of a contended mutex next to its waiters.
   const void* wait_obj = nullptr;
   site created;
+  std::uint32_t stack_hw = 0;  // g::stack_hw
   bool current = false;    // the goroutine taking the snapshot (its live stack)
   bool has_stack = false;  // false: running on another thread, or not started
   std::uint32_t pc_begin = 0, pc_count = 0;  // its return addresses in snapshot::pcs
@@ -31,6 +32,9 @@ struct snapshot {
   std::vector<g_snap> gs;  // the calling goroutine first, then by id
   std::vector<std::uintptr_t> pcs;
   std::int64_t now = 0;  // coarse clock, for "N minutes"
+  // Nonzero: format_traceback() shows each goroutine's stack high-water mark against this
+  // stack size (GORO_DUMP_STACK; take_snapshot() sets it).
+  std::size_t show_stack_of = 0;
 };
 
 // Takes a snapshot of every goroutine (only_id != 0: of that one only). `self` is the

@@ -57,6 +57,17 @@ struct g {
   // after each switch out; read by the diagnostics monitor).
   racy<std::uint32_t> stack_hw;
 
+  // The rw_mutexes this goroutine holds for reading, as far as recorded (diag/rw_readers.h):
+  // a writer that waits for readers to leave waits for these goroutines, which the
+  // partial-deadlock detector must know. Written by the goroutine itself (rw pc first, then
+  // rw; rw null marks a free slot), read by the diagnostics monitor; cleared at spawn.
+  struct read_lock {
+    racy<const void*> rw;
+    racy<const void*> pc;  // return address of the lock_shared() call
+  };
+  static constexpr int kReadLocks = 4;
+  read_lock read_locks[kReadLocks];
+
   // The M running this g (null when not running). Written by that M's scheduler context.
   racy<m*> cur_m;
 

@@ -151,10 +151,12 @@ std::vector<goroutine_info> goroutines() {
         info.created_function = gp->created.function;
         info.created_line = gp->created.line;
         info.created_pc = gp->created.pc;
+        info.stack_high_water = gp->stack_hw.get();
         v.push_back(info);
       },
       &out);
   std::sort(out.begin(), out.end(), [](const goroutine_info& a, const goroutine_info& b) { return a.id < b.id; });
+  for (auto& info : out) info.stack_size = call.sched()->stack_size;
   return out;
 }
 

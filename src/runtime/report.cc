@@ -18,17 +18,19 @@ void set_report_handler(report_handler h) {
 
 namespace detail {
 
-void emit_report(const report& r) {
+bool emit_report_to_handler(const report& r) {
   std::shared_ptr<report_handler> h;
   {
     std::lock_guard<std::mutex> lk(g_report_lock);
     h = g_report_handler;
   }
-  if (h != nullptr) {
-    (*h)(r);
-    return;
-  }
-  std::fprintf(stderr, "goro: %s\n", r.text.c_str());
+  if (h == nullptr) return false;
+  (*h)(r);  // outside the lock: the handler may install another one
+  return true;
+}
+
+void emit_report(const report& r) {
+  if (!emit_report_to_handler(r)) std::fprintf(stderr, "goro: %s\n", r.text.c_str());
 }
 
 }  // namespace detail

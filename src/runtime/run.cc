@@ -120,6 +120,7 @@ void run_main(const options& opts, routine main) {
   spawn(main);  // goroutine 1, on the global queue
   sysmon_start();
   monitor_start();  // misuse detectors (diag/monitor.h)
+  deadlock_thread_baseline();  // every thread alive now is the caller's or the runtime's (diag.h)
   startm(nullptr, false);
 
   while (!s->main_done.load(std::memory_order_acquire)) s->main_done.wait(false, std::memory_order_acquire);

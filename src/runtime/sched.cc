@@ -636,6 +636,7 @@ void post_switch(m* mp, g* gp) {
 
 void mstart(m* mp) {
   tls_m.store(mp, std::memory_order_relaxed);
+  mp->tid = static_cast<int>(syscall(SYS_gettid));
   arch::init_thread_context(mp->g0);
   thread_signal_stack_init(mp);
   // For TSan: the thread's start (its thread-locals and g0 included) happens before the

@@ -93,6 +93,7 @@ struct m {
   note park;
   m* link = nullptr;    // sched.midle link (sched.lock)
   std::thread thread;
+  int tid = 0;  // the thread's kernel id, set when it starts (the deadlock check's thread census)
   void* altstack = nullptr;
 
   // Post-switch request from the goroutine (see post_action).

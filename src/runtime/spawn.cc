@@ -117,6 +117,7 @@ void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
   gp->wait_since.set(0);
   gp->param.set(0);
   gp->stack_hw.set(0);
+  for (auto& rl : gp->read_locks) rl.rw.set(nullptr);  // a read lock its last user kept
   gp->start_ctx = std::move(ctx);
   arch::init_fiber(gp->ctx);
 #ifdef GORO_TSAN

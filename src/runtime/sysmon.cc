@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "diag/symbolize.h"
 #include "runtime/clock.h"
 #include "runtime/report.h"
 #include "runtime/sched.h"
@@ -68,6 +69,21 @@ void report_long_running(p* pp, std::int64_t ran_ns) {
                   static_cast<unsigned long long>(found.id), static_cast<long long>(ran_ns / 1'000'000), c.pc);
   }
   r.text = buf;
+  r.goroutines.push_back(found.id);
+  // The creation site as recorded, not symbolized: sysmon must not stall loading debug
+  // information.
+  report_site created;
+  created.role = "created";
+  created.goroutine = found.id;
+  if (c.file != nullptr) {
+    created.function = split_function_name(c.function != nullptr ? c.function : "?").name;
+    created.file = c.file;
+    created.line = c.line;
+  } else {
+    created.pc = c.pc;
+  }
+  r.sites.push_back(std::move(created));
+  r.values.push_back({"running_ms", ran_ns / 1'000'000});
   emit_report(r);
 }
 

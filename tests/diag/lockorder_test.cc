@@ -142,6 +142,30 @@ TEST_P(LockOrder, InversionAtDifferentTimesIsReportedOnceWithBothSites) {
                                  site("lock_ab"), file_line(g_ab_second), " while holding " + A + " (locked at ",
                                  site("lock_ab"), file_line(g_ab_first) + ")"}))
         << ls[2];
+    // The same as data: edge i goes from objects[i] to objects[i + 1] (cyclic), taken by
+    // goroutines[i] at its "lock" site while holding the first at its "held" site.
+    EXPECT_EQ(r.goroutines, (std::vector<std::uint64_t>{second, first}));
+    ASSERT_EQ(r.objects.size(), 2u);
+    EXPECT_EQ(r.objects[0].address, &b);
+    EXPECT_EQ(r.objects[1].address, &a);
+    EXPECT_EQ(r.objects[0].type, "sync.Mutex");
+    ASSERT_EQ(r.sites.size(), 4u);
+    const struct {
+      const char* role;
+      std::uint64_t goroutine;
+      const char* function;
+      int line;
+    } want[] = {{"lock", second, "lock_ba", g_ba_second},
+                {"held", second, "lock_ba", g_ba_first},
+                {"lock", first, "lock_ab", g_ab_second},
+                {"held", first, "lock_ab", g_ab_first}};
+    for (std::size_t i = 0; i < 4; i++) {
+      EXPECT_EQ(r.sites[i].role, want[i].role);
+      EXPECT_EQ(r.sites[i].goroutine, want[i].goroutine);
+      EXPECT_NE(r.sites[i].function.find(want[i].function), std::string::npos) << r.sites[i].function;
+      EXPECT_NE(r.sites[i].file.find("lockorder_test.cc"), std::string::npos) << r.sites[i].file;
+      EXPECT_EQ(r.sites[i].line, static_cast<unsigned>(want[i].line));
+    }
 
     // The same pair again, in either order and from new goroutines: no second report.
     in_goroutine([&] { lock_ba(a, b); });

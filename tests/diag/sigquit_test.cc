@@ -31,9 +31,10 @@ namespace diag_test_scenarios {
 // Goroutines parked in a channel receive and a mutex, one spinning on its thread without
 // ever yielding, and main sleeping (or, with `everywhere`, spinning too: then no processor
 // ever reaches a scheduling point again); "ready" once they are all in place.
-void wedge(bool spin, bool everywhere) {
+void wedge(bool spin, bool everywhere, goro::sigquit_mode sigquit) {
   goro::options o;
   o.procs = 2;
+  o.sigquit = sigquit;
   o.long_running_threshold = std::chrono::milliseconds(-1);
   goro::run(o, [spin, everywhere] {
     auto c = goro::make_chan<int>();
@@ -55,6 +56,8 @@ void wedge(bool spin, bool everywhere) {
     for (;;) goro::sleep(10ms);
   });
 }
+
+void wedge(bool spin, bool everywhere) { wedge(spin, everywhere, goro::sigquit_mode::unset); }
 
 }  // namespace diag_test_scenarios
 
@@ -78,14 +81,26 @@ TEST(DISABLED_Child, WedgedEverywhere) {
   diag_test_scenarios::wedge(kCanSpin, kCanSpin);
 }
 
-TEST(DISABLED_Child, WedgedReportOnly) {
-  if (!diag_test::in_child()) GTEST_SKIP();
+void print_reports() {
   goro::set_report_handler([](const goro::report& r) {
-    std::printf("report %s: %zu bytes, starts with %s\n", r.kind.c_str(), r.text.size(),
+    std::string ids;
+    for (auto id : r.goroutines) ids += " " + std::to_string(id);
+    std::printf("report %s: %zu bytes, goroutines%s, starts with %s\n", r.kind.c_str(), r.text.size(), ids.c_str(),
                 r.text.substr(0, r.text.find('\n')).c_str());
     std::fflush(stdout);
   });
+}
+
+TEST(DISABLED_Child, WedgedReportOnly) {
+  if (!diag_test::in_child()) GTEST_SKIP();
+  print_reports();
   diag_test_scenarios::wedge(false, false);
+}
+
+TEST(DISABLED_Child, WedgedReportOnlyByOption) {
+  if (!diag_test::in_child()) GTEST_SKIP();
+  print_reports();
+  diag_test_scenarios::wedge(false, false, goro::sigquit_mode::dump);
 }
 
 // ThreadSanitizer runs a program's signal handler only when the receiving thread reaches
@@ -150,22 +165,27 @@ TEST(Sigquit, DumpWorksWhenEveryProcessorIsWedged) {
       << e;
 }
 
-// GORO_SIGQUIT=dump: the dump goes to the report sink and the program keeps running.
+// GORO_SIGQUIT=dump: the dump goes to the report sink and the program keeps running. The
+// same with options::sigquit, which overrides the environment.
 TEST(Sigquit, DumpModeReportsAndContinues) {
   SKIP_UNDER_TSAN();
-  diag_test::child c("WedgedReportOnly", {"GORO_SIGQUIT=dump"});
-  ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
-  kill(c.pid(), SIGQUIT);
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (c.out().find("report sigquit") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    c.wait_for_line("never", std::chrono::seconds(1));
+  for (bool by_option : {false, true}) {
+    diag_test::child c(by_option ? "WedgedReportOnlyByOption" : "WedgedReportOnly",
+                       {by_option ? "GORO_SIGQUIT=exit" : "GORO_SIGQUIT=dump"});
+    ASSERT_TRUE(c.wait_for_line("ready")) << c.out() << c.err();
+    kill(c.pid(), SIGQUIT);
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (c.out().find("report sigquit") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      c.wait_for_line("never", std::chrono::seconds(1));
+    }
+    EXPECT_NE(c.out().find("report sigquit: "), std::string::npos) << c.out();
+    EXPECT_NE(c.out().find("starts with SIGQUIT: quit"), std::string::npos) << c.out();
+    EXPECT_NE(c.out().find(", goroutines 1 2 3, "), std::string::npos) << c.out();
+    // Still alive: the default action is back only after run() ends; kill it.
+    EXPECT_EQ(kill(c.pid(), 0), 0);
+    kill(c.pid(), SIGKILL);
+    c.finish();
   }
-  EXPECT_NE(c.out().find("report sigquit: "), std::string::npos) << c.out();
-  EXPECT_NE(c.out().find("starts with SIGQUIT: quit"), std::string::npos) << c.out();
-  // Still alive: the default action is back only after run() ends; kill it.
-  EXPECT_EQ(kill(c.pid(), 0), 0);
-  kill(c.pid(), SIGKILL);
-  c.finish();
 }
 
 }  // namespace

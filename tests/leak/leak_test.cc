@@ -1,14 +1,20 @@
-// Leak detection: goleak-style checks (goro/testing.h), their GoogleTest integration, the
-// pending timers they list, and the run-time grouping of long-parked goroutines
-// (goro/leak.h).
+// Leak detection: goleak's checks (goro/testing.h) and their messages, their GoogleTest
+// integrations (goro/testing/gtest.h), the pending timers they list, and the run-time grouping
+// of long-parked goroutines with its periodic report (goro/leak.h).
 
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "goro/goro.h"
@@ -38,6 +44,13 @@ void leak_after_timeout() {
   goro::select(goro::recv(result), goro::recv(goro::after(1ms)));
 }
 
+// How many goroutines are parked for `reason` ("chan receive"...).
+int parked(std::string_view reason) {
+  int n = 0;
+  for (const auto& g : goro::goroutines()) n += g.wait_reason == reason ? 1 : 0;
+  return n;
+}
+
 }  // namespace
 
 TEST(Leaks, FindLeaksIsNilWhenEverythingFinished) {
@@ -48,7 +61,7 @@ TEST(Leaks, FindLeaksIsNilWhenEverythingFinished) {
   });
 }
 
-TEST(Leaks, FindLeaksNamesTheRangingReceiver) {
+TEST(Leaks, FindLeaksNamesTheRangingReceiverInGoleaksWords) {
   goro::run([] {
     auto ch = goro::make_chan<int>();
     leak_a_ranging_receiver(ch);
@@ -57,18 +70,59 @@ TEST(Leaks, FindLeaksNamesTheRangingReceiver) {
     goro::error e = goro::testing::find_leaks(opts);
     ASSERT_TRUE(e);
     std::string text = e.message();
-    EXPECT_NE(text.find("found 1 unexpected goroutine(s)"), std::string::npos) << text;
-    EXPECT_NE(text.find("[chan receive]"), std::string::npos) << text;
-    EXPECT_NE(text.find("created by"), std::string::npos) << text;
-    EXPECT_NE(text.find("leak_test.cc"), std::string::npos) << text;
-    EXPECT_NE(text.find("leak_a_ranging_receiver"), std::string::npos) << text;
+    // goleak's title line, then the goroutine's block of Go's traceback, in brackets.
+    std::uint64_t id = 0;
+    for (const auto& g : goro::goroutines()) id = g.id != goro::this_goroutine::id() ? g.id : id;
+    const std::string head = "found unexpected goroutines:\n[Goroutine " + std::to_string(id) +
+                             " in state chan receive, with ";
+    ASSERT_TRUE(text.starts_with(head)) << text;
+    const std::size_t title_end = text.find('\n', head.size());
+    const std::string top = text.substr(head.size(), title_end - head.size());
+    EXPECT_TRUE(top.ends_with(" on top of the stack:")) << text;
+    EXPECT_NE(top.find("leak_a_ranging_receiver"), std::string::npos) << text;
+    const std::string block = text.substr(title_end + 1);
+    EXPECT_TRUE(block.starts_with("goroutine " + std::to_string(id) + " [chan receive]:\n")) << text;
+    EXPECT_NE(block.find("leak_a_ranging_receiver"), std::string::npos) << text;
+    EXPECT_NE(block.find("\ncreated by (anonymous namespace)::leak_a_ranging_receiver in goroutine 1\n\t"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(block.find("leak_test.cc:"), std::string::npos) << text;
+    EXPECT_TRUE(block.ends_with("\n]")) << text;
     ch.close();  // let it go
+  });
+}
+
+TEST(Leaks, SeveralLeaksAreJoinedAsGoPrintsASlice) {
+  goro::run([] {
+    auto ch = goro::make_chan<int>();
+    leak_a_ranging_receiver(ch);
+    leak_a_ranging_receiver(ch);
+    goro::testing::leak_options opts;
+    opts.grace = 20ms;
+    goro::error e = goro::testing::find_leaks(opts);
+    ASSERT_TRUE(e);
+    std::string text = e.message();
+    // "[A\n B]": the first entry's block ends with the empty line that separates blocks in a
+    // dump, then comes the space of Go's slice formatting.
+    EXPECT_TRUE(text.starts_with("found unexpected goroutines:\n[Goroutine ")) << text;
+    std::size_t entries = 0;
+    for (std::size_t at = 0; (at = text.find("Goroutine ", at)) != std::string::npos; at++) entries++;
+    EXPECT_EQ(entries, 2u) << text;
+    const std::size_t second = text.find("\n\n Goroutine ");
+    ASSERT_NE(second, std::string::npos) << text;
+    EXPECT_NE(text.find(" in state chan receive, with ", second), std::string::npos) << text;
+    EXPECT_TRUE(text.ends_with("\n]")) << text;
+    EXPECT_EQ(text.find("\n\n\n"), std::string::npos) << text;
+    ch.close();
   });
 }
 
 TEST(Leaks, FindLeaksNamesTheAbandonedResultSender) {
   goro::run([] {
     leak_after_timeout();
+    // The sender parks once it has reported its leak (kind "leak"), which takes a while the
+    // first time (loading the debug information): find_leaks() should see it parked.
+    while (parked("chan send") == 0) goro::sleep(1ms);
     goro::testing::leak_options opts;
     opts.grace = 50ms;
     goro::error e = goro::testing::find_leaks(opts);
@@ -94,19 +148,50 @@ TEST(Leaks, IgnoreListsAndIgnoreCurrent) {
   });
 }
 
-TEST(Leaks, GtestIntegrationFailsALeakingTest) {
-  // What a user's test binary gets from leak_check_environment: the check runs when the
-  // main function of run() returns, and fails the test with the leaked goroutine's dump.
-  goro::testing::gtest_leak_options().grace = 30ms;
-  goro::testing::set_main_exit_check([] { goro::testing::expect_no_leaks(); });
+namespace {
+
+goro::testing::leak_options grace_of(std::chrono::milliseconds grace) {
+  goro::testing::leak_options opts;
+  opts.grace = grace;
+  return opts;
+}
+
+}  // namespace
+
+TEST(Leaks, VerifyNoLeaksFailsTheCurrentTest) {
+  // goleak.VerifyNone: a non-fatal failure of the test that calls it, with Find's message.
+  goro::chan<int> ch;
+  EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(goro::run([&] {
+                                           ch = goro::make_chan<int>();
+                                           leak_a_ranging_receiver(ch);
+                                           goro::testing::verify_no_leaks(grace_of(20ms));
+                                           ch.close();  // the failure above does not stop the test
+                                         }),
+                                         "found unexpected goroutines:\n[Goroutine ");
+  goro::run([] {
+    goro::go([] { goro::sleep(1ms); });
+    goro::testing::verify_no_leaks(grace_of(5s));  // waits for it, and passes
+  });
+}
+
+TEST(Leaks, LeakCheckEnvironmentFailsALeakingTest) {
+  // What a user's test binary gets from leak_check_environment between its SetUp() and
+  // TearDown(): the check runs when the main function of run() returns, and fails the test
+  // with the leaked goroutine's dump. (LeakGtest below runs it installed in a binary's main.)
+  goro::testing::leak_check_environment env(grace_of(30ms));
+  env.SetUp();
   goro::chan<int> ch;
   EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(goro::run([&] {
                                            ch = goro::make_chan<int>();
                                            leak_a_ranging_receiver(ch);
                                          }),
                                          "leak_a_ranging_receiver");
-  goro::testing::set_main_exit_check(nullptr);
+  env.TearDown();
   goro::testing::gtest_leak_options() = {};
+  goro::run([&] {  // removed by TearDown(): nothing checks this run
+    ch = goro::make_chan<int>();
+    leak_a_ranging_receiver(ch);
+  });
 }
 
 TEST(Leaks, BlockedGroupsGroupAndCountGrowth) {
@@ -159,7 +244,7 @@ TEST(LeakedTimers, AfterFuncNeverStoppedIsReportedWithItsSite) {
     EXPECT_NE(text.find("after_func timer [fires in 59m5"), std::string::npos) << text;
     EXPECT_NE(text.find("armed by "), std::string::npos) << text;
     EXPECT_NE(text.find("arm_forgotten_cleanup"), std::string::npos) << text;
-    EXPECT_NE(text.find("leak_test.cc:" + std::to_string(g_cleanup_line) + "\n"), std::string::npos) << text;
+    EXPECT_TRUE(text.ends_with("leak_test.cc:" + std::to_string(g_cleanup_line))) << text;
     EXPECT_TRUE(t.stop());
   });
 }
@@ -230,7 +315,7 @@ TEST(LeakedTimers, TickerNeverStoppedIsReported) {
     goro::error e = goro::testing::find_leaks(short_grace());
     ASSERT_TRUE(e);
     EXPECT_NE(e.message().find("ticker [every 1h0m0s, next tick in 59m5"), std::string::npos) << e.message();
-    EXPECT_NE(e.message().find("leak_test.cc:" + std::to_string(line) + "\n"), std::string::npos) << e.message();
+    EXPECT_TRUE(e.message().ends_with("leak_test.cc:" + std::to_string(line))) << e.message();
     tick.stop();
     EXPECT_FALSE(goro::testing::find_leaks(short_grace()));
   });
@@ -243,7 +328,7 @@ TEST(LeakedTimers, ContextDeadlineNotCancelledIsReportedAtItsCreation) {
     goro::error e = goro::testing::find_leaks(short_grace());
     ASSERT_TRUE(e);
     EXPECT_NE(e.message().find("context deadline timer [expires in 59m5"), std::string::npos) << e.message();
-    EXPECT_NE(e.message().find("leak_test.cc:" + std::to_string(line) + "\n"), std::string::npos) << e.message();
+    EXPECT_TRUE(e.message().ends_with("leak_test.cc:" + std::to_string(line))) << e.message();
     cancel();
     EXPECT_FALSE(goro::testing::find_leaks(short_grace()));
     EXPECT_EQ(ctx.err(), goro::canceled);
@@ -259,29 +344,46 @@ TEST(LeakedTimers, TimersAbandonedByAnEarlierRunAreNotThisRunsLeaks) {
   });
 }
 
-TEST(LeakedTimers, GtestIntegrationFailsATestThatLeavesATimerArmed) {
-  goro::testing::gtest_leak_options().grace = 20ms;
-  goro::testing::set_main_exit_check([] { goro::testing::expect_no_leaks(); });
+TEST(LeakedTimers, GoroutinesFirstThenTimers) {
+  goro::run([] {
+    auto ch = goro::make_chan<int>();
+    leak_a_ranging_receiver(ch);
+    goro::timer t = arm_forgotten_cleanup();
+    goro::error e = goro::testing::find_leaks(short_grace());
+    ASSERT_TRUE(e);
+    std::string text = e.message();
+    EXPECT_TRUE(text.starts_with("found unexpected goroutines:\n[Goroutine ")) << text;
+    EXPECT_NE(text.find("\n]\n\nfound 1 pending timer(s) still armed after 20 ms:\nafter_func timer [fires in "),
+              std::string::npos)
+        << text;
+    t.stop();
+    ch.close();
+  });
+}
+
+TEST(LeakedTimers, LeakCheckEnvironmentFailsATestThatLeavesATimerArmed) {
+  goro::testing::leak_check_environment env(short_grace());
+  env.SetUp();
   EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(goro::run([] { (void)arm_forgotten_cleanup(); }),
                                          "after_func timer [fires in");
-  goro::testing::set_main_exit_check(nullptr);
+  env.TearDown();
   goro::testing::gtest_leak_options() = {};
 }
 
 namespace {
 
-// Collects reports of kind "leak".
-struct leak_reports {
+// Collects reports of one kind.
+struct reports_of {
   std::mutex mu;
   std::vector<goro::report> got;
-  leak_reports() {
-    goro::set_report_handler([this](const goro::report& r) {
-      if (r.kind != "leak") return;
+  explicit reports_of(std::string kind) {
+    goro::set_report_handler([this, kind](const goro::report& r) {
+      if (r.kind != kind) return;
       std::lock_guard<std::mutex> lk(mu);
       got.push_back(r);
     });
   }
-  ~leak_reports() { goro::set_report_handler(nullptr); }
+  ~reports_of() { goro::set_report_handler(nullptr); }
   std::vector<goro::report> get() {
     std::lock_guard<std::mutex> lk(mu);
     return got;
@@ -291,7 +393,7 @@ struct leak_reports {
 }  // namespace
 
 TEST(Leaks, LastSendHandleDroppedIsReportedAtOnce) {
-  leak_reports reports;
+  reports_of reports("leak");
   goro::run([&] {
     std::uint64_t receiver = 0;
     {
@@ -315,7 +417,7 @@ TEST(Leaks, LastSendHandleDroppedIsReportedAtOnce) {
 }
 
 TEST(Leaks, LastReceiveHandleDroppedLeaksTheSender) {
-  leak_reports reports;
+  reports_of reports("leak");
   goro::run([&] {
     {
       auto ch = goro::make_chan<int>();
@@ -329,7 +431,7 @@ TEST(Leaks, LastReceiveHandleDroppedLeaksTheSender) {
 }
 
 TEST(Leaks, NoReportWhenClosedOrWhenTheReceiverHoldsBothDirections) {
-  leak_reports reports;
+  reports_of reports("leak");
   goro::run([&] {
     {
       // Closed before the last sender goes: the receiver wakes, nothing leaks.
@@ -347,5 +449,179 @@ TEST(Leaks, NoReportWhenClosedOrWhenTheReceiverHoldsBothDirections) {
       goro::sleep(2ms);
     }
     EXPECT_TRUE(reports.get().empty());
+  });
+}
+
+// The GoogleTest integrations installed in a test binary's main(), as a user installs them:
+// leak/gtest_check_main.cc, run as a program of its own.
+namespace {
+
+struct program_result {
+  int status = -1;  // the exit status, -1 if it did not exit
+  std::string output;  // stdout and stderr
+};
+
+program_result run_gtest_check(const std::string& args) {
+  program_result r;
+  const std::string cmd = std::string(GORO_LEAK_GTEST_CHECK) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
+  const int st = pclose(p);
+  if (st != -1 && WIFEXITED(st)) r.status = WEXITSTATUS(st);
+  return r;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(LeakGtest, LeakCheckEnvironmentFailsTheLeakingTestOnly) {
+  program_result r = run_gtest_check("env --gtest_filter=Clean.*:Leaky.*");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "[       OK ] Clean.FinishesItsGoroutines")) << r.output;
+  EXPECT_TRUE(has(r.output, "[  FAILED  ] Leaky.LeavesAReceiverBehind")) << r.output;
+  // The failure prints the leaked goroutine, in goleak's words and Go's format.
+  EXPECT_TRUE(has(r.output, "found unexpected goroutines:\n[Goroutine ")) << r.output;
+  EXPECT_TRUE(has(r.output, " in state chan receive, with ")) << r.output;
+  EXPECT_TRUE(has(r.output, "leave_a_receiver_behind")) << r.output;
+  EXPECT_TRUE(has(r.output, "gtest_check_main.cc:")) << r.output;
+  EXPECT_FALSE(has(r.output, "goleak: Errors on successful test run")) << r.output;
+}
+
+TEST(LeakGtest, LeakCheckEnvironmentPassesACleanBinary) {
+  program_result r = run_gtest_check("env --gtest_filter=Clean.*");
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST(LeakGtest, VerifyTestMainFailsTheBinaryAfterPassingTests) {
+  // goleak.VerifyTestMain: every test passes, then the binary reports the leak and exits 1.
+  program_result r = run_gtest_check("main --gtest_filter=Clean.*:Leaky.*");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "[  PASSED  ] 2 tests.")) << r.output;
+  EXPECT_TRUE(has(r.output, "goleak: Errors on successful test run: found unexpected goroutines:\n[Goroutine "))
+      << r.output;
+  EXPECT_TRUE(has(r.output, "leave_a_receiver_behind")) << r.output;
+  EXPECT_TRUE(has(r.output, "\n]\n(left by the goro::run() of test Leaky.LeavesAReceiverBehind)\n")) << r.output;
+}
+
+TEST(LeakGtest, VerifyTestMainLooksOnlyAtASuccessfulRun) {
+  program_result failed = run_gtest_check("main --gtest_filter=Leaky.*:Failing.*");
+  EXPECT_EQ(failed.status, 1) << failed.output;
+  EXPECT_TRUE(has(failed.output, "[  FAILED  ] Failing.FailsOnItsOwn")) << failed.output;
+  EXPECT_FALSE(has(failed.output, "goleak:")) << failed.output;
+  program_result clean = run_gtest_check("main --gtest_filter=Clean.*");
+  EXPECT_EQ(clean.status, 0) << clean.output;
+  EXPECT_FALSE(has(clean.output, "goleak:")) << clean.output;
+}
+
+// The periodic leak report (GORO_LEAK_REPORT_S, kind "leak-report"), end to end.
+namespace {
+
+// Sets environment variables for a scope (run() reads the GORO_* settings when it starts).
+class scoped_env {
+ public:
+  void set(const char* name, const char* value) {
+    const char* old = std::getenv(name);
+    saved_.emplace_back(name, old != nullptr ? std::optional<std::string>(old) : std::nullopt);
+    ::setenv(name, value, 1);
+  }
+  ~scoped_env() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) {
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      } else {
+        ::unsetenv(it->first.c_str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// The count and growth of the [chan receive] group in a report's text ({0, 0} if absent).
+std::pair<long, long> receivers_in(const std::string& text) {
+  const std::size_t at = text.find(" x [chan receive] (");
+  if (at == std::string::npos) return {0, 0};
+  const std::size_t line = text.rfind('\n', at) + 1;
+  long count = 0, growth = 0;
+  if (std::sscanf(text.c_str() + line, " %ld x [chan receive] (%ld since the last report", &count, &growth) != 2) {
+    return {-1, -1};
+  }
+  return {count, growth};
+}
+
+}  // namespace
+
+TEST(LeakReport, PeriodicReportCountsGroupsAndTheirGrowthSinceItsOwnLastReport) {
+  // Load the debug information first: the monitor waits 50 times as long as a pass took before
+  // the next one, and a first symbolization takes a while (far longer under sanitizers).
+  goro::run([] {
+    auto ch = goro::make_chan<int>();
+    leak_a_ranging_receiver(ch);
+    while (parked("chan receive") == 0) goro::sleep(1ms);
+    (void)goro::debug::leak_report(0ms);
+    ch.close();
+  });
+  scoped_env env;
+  env.set("GORO_DIAG_INTERVAL_MS", "5");
+  env.set("GORO_LEAK_REPORT_S", "0.02");  // fractions of a second are allowed
+  // The receivers, not the main goroutine (short sleeps at sites the warm-up has not seen).
+  env.set("GORO_LEAK_MIN_S", "0.05");
+  reports_of reports("leak-report");
+  goro::run([&] {
+    // Waits, calling blocked_groups() all the while as a user's own monitoring might, until a
+    // periodic report shows `n` receivers.
+    auto wait_for_report_of = [&](long n) {
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      for (;;) {
+        (void)goro::debug::blocked_groups(0ms);
+        auto got = reports.get();
+        if (!got.empty() && receivers_in(got.back().text).first == n) return true;
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        goro::sleep(1ms);
+      }
+    };
+    auto ch = goro::make_chan<int>();
+    for (int i = 0; i < 3; i++) leak_a_ranging_receiver(ch);
+    while (parked("chan receive") < 3) goro::sleep(1ms);
+    ASSERT_TRUE(wait_for_report_of(3));
+    for (int i = 0; i < 2; i++) leak_a_ranging_receiver(ch);
+    while (parked("chan receive") < 5) goro::sleep(1ms);
+    ASSERT_TRUE(wait_for_report_of(5));
+
+    // Each report's growth is its count minus the previous periodic report's: the user's
+    // calls in between (a baseline of their own) change nothing.
+    auto got = reports.get();
+    long prev = 0;
+    bool saw_growth_to_five = false;
+    for (const auto& r : got) {
+      EXPECT_EQ(r.goroutine, 0u);
+      EXPECT_NE(r.text.back(), '\n') << r.text;
+      EXPECT_NE(r.text.find(" goroutine(s) blocked for more than 50 ms, in "), std::string::npos) << r.text;
+      auto [count, growth] = receivers_in(r.text);
+      ASSERT_GE(count, 0) << r.text;
+      EXPECT_EQ(growth, count - prev) << r.text;
+      if (count == 5 && prev < 5) {
+        saw_growth_to_five = true;
+        EXPECT_NE(r.text.find("5 x [chan receive] (+" + std::to_string(5 - prev) + " since the last report"),
+                  std::string::npos)
+            << r.text;
+        EXPECT_NE(r.text.find("created at (anonymous namespace)::leak_a_ranging_receiver"), std::string::npos)
+            << r.text;
+      }
+      prev = count;
+    }
+    EXPECT_TRUE(saw_growth_to_five);
+
+    // And the user's calls have their own baseline: the previous user call.
+    auto groups = goro::debug::blocked_groups(0ms);
+    ASSERT_FALSE(groups.empty());
+    EXPECT_EQ(groups[0].wait_reason, "chan receive");
+    EXPECT_EQ(groups[0].count, 5u);
+    EXPECT_EQ(groups[0].growth, 0);
+    ch.close();
   });
 }

@@ -68,6 +68,16 @@ TEST(Report, LongRunningGoroutineIsReported) {
   EXPECT_NE(r.text.find("goroutine " + std::to_string(busy_id) + " has been running for"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("report_test.cc:" + std::to_string(busy_line)), std::string::npos) << r.text;
   EXPECT_EQ(r.text.find('\n'), std::string::npos);
+  // The same as data (goro/report.h).
+  EXPECT_EQ(r.goroutines, std::vector<std::uint64_t>{busy_id});
+  ASSERT_EQ(r.sites.size(), 1u);
+  EXPECT_EQ(r.sites[0].role, "created");
+  EXPECT_EQ(r.sites[0].goroutine, busy_id);
+  EXPECT_NE(r.sites[0].file.find("report_test.cc"), std::string::npos) << r.sites[0].file;
+  EXPECT_EQ(r.sites[0].line, busy_line);
+  ASSERT_EQ(r.values.size(), 1u);
+  EXPECT_EQ(r.values[0].name, "running_ms");
+  EXPECT_GE(r.values[0].value, 20);
 }
 
 }  // namespace
