@@ -117,10 +117,12 @@ void run_main(const options& opts, routine main) {
 
   g_open.store(true, std::memory_order_seq_cst);  // plain threads may call in (external_call)
   coarse_tick_update();  // before any goroutine can park (then sysmon keeps it fresh)
-  spawn(main);  // goroutine 1, on the global queue
   sysmon_start();
   monitor_start();  // misuse detectors (diag/monitor.h)
-  deadlock_thread_baseline();  // every thread alive now is the caller's or the runtime's (diag.h)
+  // Every thread alive now is the caller's or the runtime's (diag.h); taken before goroutine
+  // 1 exists, since spawning it may start an M that runs it (and it may start threads) at once.
+  deadlock_thread_baseline();
+  spawn(main);  // goroutine 1, on the global queue
   startm(nullptr, false);
 
   while (!s->main_done.load(std::memory_order_acquire)) s->main_done.wait(false, std::memory_order_acquire);

@@ -25,6 +25,7 @@
 
 #include "arch/sanitizer.h"
 #include "diag/lockorder.h"
+#include "diag/rw_readers.h"
 #include "runtime/park.h"
 #include "runtime/sched.h"
 #include "sync/mutex_core.h"
@@ -146,9 +147,10 @@ void rw_mutex::unlock() noexcept {
   detail::require_g("goro::rw_mutex::lock_shared");
   if (detail::lockorder_on()) [[unlikely]] {
     rw_mutex_core::lock_shared_checked(*this, __builtin_return_address(0));
-    return;
+  } else {
+    rw_mutex_core::lock_shared(*this);
   }
-  rw_mutex_core::lock_shared(*this);
+  detail::rw_read_acquired(this, __builtin_return_address(0));  // for the partial-deadlock check
 }
 
 [[gnu::noinline]] bool rw_mutex::try_lock_shared() noexcept {
@@ -161,10 +163,12 @@ void rw_mutex::unlock() noexcept {
   if (detail::lockorder_on()) [[unlikely]] {
     detail::lockorder_acquired(this, lock_mode::rw_read, __builtin_return_address(0));
   }
+  detail::rw_read_acquired(this, __builtin_return_address(0));
   return true;
 }
 
 void rw_mutex::unlock_shared() noexcept {
+  detail::rw_read_released(this);
   if (detail::lockorder_on()) [[unlikely]] {
     rw_mutex_core::unlock_shared_checked(*this);
     return;
