@@ -14,6 +14,7 @@
 #include "runtime/fatal.h"
 #include "runtime/sched.h"
 #include "runtime/stack.h"
+#include "sync/sema.h"
 
 namespace goro::detail {
 
@@ -136,6 +137,7 @@ void run_main(const options& opts, routine main) {
   g_open.store(false, std::memory_order_seq_cst);
   while (g_external_calls.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   g_sched = nullptr;
+  sema_reset();  // the sync module's waiter table: abandoned goroutines' records go now
   for (m* mp : s->allm) delete mp;
   gstore_destroy();
   for (p* pp : s->allp) {

@@ -184,4 +184,12 @@ int semwaiters(const std::atomic<std::uint32_t>* addr) {
   return 0;
 }
 
+void sema_reset() {
+  for (sema_root& root : g_semtable) {
+    std::lock_guard<spinlock> lk(root.lock);
+    root.heads = nullptr;
+    root.nwait.store(0, std::memory_order_relaxed);
+  }
+}
+
 }  // namespace goro::detail

@@ -41,4 +41,9 @@ bool semtryacquire(std::atomic<std::uint32_t>* addr);
 // Not API (tests): number of goroutines queued on addr right now.
 int semwaiters(const std::atomic<std::uint32_t>* addr);
 
+// Drops every queued waiter (run() calls it once no M runs: the waiters are abandoned
+// goroutines, whose records lived on stacks about to be freed). Without it a later run() in
+// the same process would walk those records.
+void sema_reset();
+
 }  // namespace goro::detail
