@@ -324,7 +324,10 @@ std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top, blo
     out += "      blocked at " + (bg.blocked_at.empty() ? std::string("(stack unavailable)") : bg.blocked_at) + "\n";
     out += "      created at " + bg.created_at + "\n";
     out += "      e.g. goroutine";
-    for (auto id : bg.ids) out += " " + std::to_string(id);
+    for (auto id : bg.ids) {
+      out += ' ';  // appended piecewise: `" " + to_string()` trips GCC 12's false -Wrestrict at -O3
+      out += std::to_string(id);
+    }
   }
   return out;
 }
