@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "diag/leak_groups.h"
-#include "diag/leak_report.h"
 #include "diag/snapshot.h"
 #include "diag/symbolize.h"
 #include "goro/leak.h"
@@ -365,32 +364,3 @@ std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top) {
 }
 
 }  // namespace goro::debug
-
-namespace goro::detail {
-
-void report_channel_leak(const std::vector<std::uint64_t>& ids, bool receivers, const void* chan, const void* pc) {
-  std::string who;
-  for (auto id : ids) who += (who.empty() ? "" : ", ") + std::to_string(id);
-  std::string site = "an unknown place";
-  if (pc != nullptr) {
-    symbolizer_lock lk;
-    const sym_pc& sp = symbolize(reinterpret_cast<std::uintptr_t>(pc));
-    // The innermost frame of the user's code (the handle's destructor is inlined there).
-    for (const auto& f : sp.frames) {
-      if (f.name.rfind("goro::", 0) == 0 || f.name.rfind("std::", 0) == 0) continue;
-      site = f.name + " (" + (f.file.empty() ? "?" : f.file) + ":" + std::to_string(f.line) + ")";
-      break;
-    }
-  }
-  char ch[32];
-  std::snprintf(ch, sizeof ch, "%p", chan);
-  report r;
-  r.kind = "leak";
-  r.goroutine = ids.front();
-  r.text = std::string(ids.size() == 1 ? "goroutine " : "goroutines ") + who + " leaked: blocked forever in [" +
-           (receivers ? "chan receive" : "chan send") + "] on channel " + ch + ", because the last handle able to " +
-           (receivers ? "send on or close it" : "receive from it") + " was destroyed in " + site;
-  emit_report(r);
-}
-
-}  // namespace goro::detail
