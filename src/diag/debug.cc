@@ -42,24 +42,7 @@ void with_snapshot(std::uint64_t only_id, F&& fn) {
     work();
     return;
   }
-  std::exception_ptr error;
-  std::thread helper([&] {
-    try {
-      work();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  // The wait blocks this thread (the first dump loads debug information for ~100 ms):
-  // blocking() hands the processor on, and sysmon does not report a long runner. Not when
-  // the caller is already inside blocking() (its M has no P then), which cannot nest.
-  m* mp = current_m();
-  if (mp != nullptr && mp->pp.get() != nullptr) {
-    goro::blocking([&] { helper.join(); });
-  } else {
-    helper.join();
-  }
-  if (error) std::rethrow_exception(error);
+  run_on_helper_thread(work);
 }
 
 }  // namespace
@@ -103,3 +86,25 @@ std::optional<std::vector<frame>> goroutine_stack(std::uint64_t id) {
 }
 
 }  // namespace goro::debug
+
+namespace goro::detail {
+
+void run_on_helper_thread(const std::function<void()>& work) {
+  std::exception_ptr error;
+  std::thread helper([&] {
+    try {
+      work();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  m* mp = current_m();
+  if (mp != nullptr && mp->pp.get() != nullptr) {
+    goro::blocking([&] { helper.join(); });
+  } else {
+    helper.join();
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace goro::detail

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "diag/sites.h"
+#include "diag/snapshot.h"
 #include "goro/runtime.h"
 #include "runtime/park.h"
 #include "runtime/report.h"
@@ -211,25 +212,10 @@ report format(std::uint64_t self, const std::vector<cycle_edge>& cycle) {
   return r;
 }
 
-// Formats and sends one report. Symbolizing can need more stack than a goroutine has (and
-// the first report loads the debug information, ~100 ms), so it runs on a helper thread
-// that this goroutine waits for inside blocking(), as goro::debug's dumps do.
+// Formats and sends one report, on a helper thread (symbolizing needs more stack than a
+// goroutine may have), as goro::debug's dumps do.
 void emit(std::uint64_t self, const std::vector<cycle_edge>& cycle) {
-  std::exception_ptr error;
-  std::thread helper([&] {
-    try {
-      emit_report(format(self, cycle));
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  m* mp = current_m();
-  if (mp != nullptr && mp->pp.get() != nullptr) {
-    goro::blocking([&] { helper.join(); });
-  } else {
-    helper.join();  // already inside blocking(), which cannot nest
-  }
-  if (error) std::rethrow_exception(error);
+  run_on_helper_thread([&] { emit_report(format(self, cycle)); });
 }
 
 }  // namespace

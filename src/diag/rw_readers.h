@@ -21,10 +21,9 @@
 
 namespace goro::detail {
 
-// The calling goroutine now holds rw for reading; pc is the lock call's return address.
-// Nothing on a plain thread (try_lock_shared() works there).
-inline void rw_read_acquired(const void* rw, const void* pc) noexcept {
-  g* gp = current_g();
+// Goroutine gp (the caller; null on a plain thread, where try_lock_shared() works too, and
+// nothing is recorded) now holds rw for reading; pc is the lock call's return address.
+inline void rw_read_acquired(g* gp, const void* rw, const void* pc) noexcept {
   if (gp == nullptr) return;
   for (auto& rl : gp->read_locks) {
     if (rl.rw.get() == nullptr) {

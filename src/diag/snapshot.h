@@ -4,6 +4,7 @@
 // stacks are unwound; symbolization happens afterwards.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,5 +67,12 @@ struct visible_frame {
   std::size_t index;
 };
 void visible_frames(const std::uintptr_t* pcs, std::size_t n, std::vector<visible_frame>& out);
+
+// Runs work on a helper thread and waits for it (rethrowing what it threw): symbolizing can
+// need more stack than a goroutine has, and the first use loads debug information (~100 ms).
+// On a goroutine the wait is inside blocking(), so its processor runs others meanwhile
+// and sysmon does not report a long runner; already inside blocking() (the M has no P,
+// and blocking() cannot nest) or on a plain thread, the thread simply waits.
+void run_on_helper_thread(const std::function<void()>& work);
 
 }  // namespace goro::detail

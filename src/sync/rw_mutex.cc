@@ -144,13 +144,13 @@ void rw_mutex::unlock() noexcept {
 
 [[gnu::noinline]] void rw_mutex::lock_shared() {
   // Goroutine only, checked before reader_count_ counts us: a reader cannot back out.
-  detail::require_g("goro::rw_mutex::lock_shared");
+  detail::g* gp = detail::require_g("goro::rw_mutex::lock_shared");
   if (detail::lockorder_on()) [[unlikely]] {
     rw_mutex_core::lock_shared_checked(*this, __builtin_return_address(0));
   } else {
     rw_mutex_core::lock_shared(*this);
   }
-  detail::rw_read_acquired(this, __builtin_return_address(0));  // for the partial-deadlock check
+  detail::rw_read_acquired(gp, this, __builtin_return_address(0));  // for the partial-deadlock check
 }
 
 [[gnu::noinline]] bool rw_mutex::try_lock_shared() noexcept {
@@ -163,7 +163,7 @@ void rw_mutex::unlock() noexcept {
   if (detail::lockorder_on()) [[unlikely]] {
     detail::lockorder_acquired(this, lock_mode::rw_read, __builtin_return_address(0));
   }
-  detail::rw_read_acquired(this, __builtin_return_address(0));
+  detail::rw_read_acquired(detail::current_g(), this, __builtin_return_address(0));
   return true;
 }
 

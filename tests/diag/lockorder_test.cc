@@ -18,29 +18,14 @@
 
 #include "diag/lockorder.h"
 #include "goro/goro.h"
+#include "support/report_catcher.h"
 #include "support/goro_test.h"
 
 namespace {
 
 // Collects the lock-order reports; installed for the duration of a test.
-class report_catcher {
- public:
-  report_catcher() {
-    goro::set_report_handler([this](const goro::report& r) {
-      if (r.kind != "lock-order-inversion") return;
-      std::lock_guard<std::mutex> lk(mu_);
-      reports_.push_back(r);
-    });
-  }
-  ~report_catcher() { goro::set_report_handler(nullptr); }
-  std::vector<goro::report> get() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return reports_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<goro::report> reports_;
+struct report_catcher : goro_test::report_catcher {
+  report_catcher() : goro_test::report_catcher("lock-order-inversion") {}
 };
 
 std::string addr(const void* p) {

@@ -13,32 +13,13 @@
 
 #include "goro/debug.h"
 #include "goro/goro.h"
+#include "support/report_catcher.h"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-// Collects reports of one kind; installed for the duration of a test.
-class report_catcher {
- public:
-  explicit report_catcher(std::string kind) : kind_(std::move(kind)) {
-    goro::set_report_handler([this](const goro::report& r) {
-      if (r.kind != kind_) return;
-      std::lock_guard<std::mutex> lk(mu_);
-      reports_.push_back(r);
-    });
-  }
-  ~report_catcher() { goro::set_report_handler(nullptr); }
-  std::vector<goro::report> get() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return reports_;
-  }
-
- private:
-  std::string kind_;
-  std::mutex mu_;
-  std::vector<goro::report> reports_;
-};
+using goro_test::report_catcher;
 
 // A receiver of a channel whose last send-capable handle dies here.
 [[gnu::noinline]] std::uint64_t drop_the_sender() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "goro/goro.h"
+#include "support/report_catcher.h"
 #include "goro/leak.h"
 #include "goro/testing.h"
 #include "goro/testing/gtest.h"
@@ -372,23 +373,7 @@ TEST(LeakedTimers, LeakCheckEnvironmentFailsATestThatLeavesATimerArmed) {
 
 namespace {
 
-// Collects reports of one kind.
-struct reports_of {
-  std::mutex mu;
-  std::vector<goro::report> got;
-  explicit reports_of(std::string kind) {
-    goro::set_report_handler([this, kind](const goro::report& r) {
-      if (r.kind != kind) return;
-      std::lock_guard<std::mutex> lk(mu);
-      got.push_back(r);
-    });
-  }
-  ~reports_of() { goro::set_report_handler(nullptr); }
-  std::vector<goro::report> get() {
-    std::lock_guard<std::mutex> lk(mu);
-    return got;
-  }
-};
+using reports_of = goro_test::report_catcher;
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "goro/goro.h"
+#include "support/report_catcher.h"
 #include "goro/mutex.h"
 #include "goro/rw_mutex.h"
 #include "runtime/park.h"
@@ -24,44 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Collects reports of one kind (every kind if empty); installed for the duration of a test.
-class report_catcher {
- public:
-  explicit report_catcher(std::string kind) : kind_(std::move(kind)) {
-    goro::set_report_handler([this](const goro::report& r) {
-      std::lock_guard<std::mutex> lk(mu_);
-      all_.push_back(r);
-      if (kind_.empty() || r.kind == kind_) reports_.push_back(r);
-    });
-  }
-  ~report_catcher() { goro::set_report_handler(nullptr); }
-  std::vector<goro::report> get() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return reports_;
-  }
-  std::vector<goro::report> get(const std::string& kind) {
-    std::lock_guard<std::mutex> lk(mu_);
-    std::vector<goro::report> out;
-    for (const auto& r : all_) {
-      if (r.kind == kind) out.push_back(r);
-    }
-    return out;
-  }
-  // Parks (sleeping) until a report arrived or the deadline passed.
-  bool wait(std::chrono::milliseconds max = 5000ms) {
-    auto end = std::chrono::steady_clock::now() + max;
-    while (std::chrono::steady_clock::now() < end) {
-      if (!get().empty()) return true;
-      goro::sleep(5ms);
-    }
-    return false;
-  }
-
- private:
-  std::string kind_;
-  std::mutex mu_;
-  std::vector<goro::report> reports_, all_;
-};
+using goro_test::report_catcher;
 
 // The sites of a report with this role, in order.
 std::vector<goro::report_site> sites(const goro::report& r, const std::string& role) {

@@ -10,26 +10,14 @@
 #include <vector>
 
 #include "goro/goro.h"
+#include "support/report_catcher.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-struct leak_reports {
-  std::mutex mu;
-  std::vector<goro::report> got;
-  leak_reports() {
-    goro::set_report_handler([this](const goro::report& r) {
-      if (r.kind != "leak") return;
-      std::lock_guard<std::mutex> lk(mu);
-      got.push_back(r);
-    });
-  }
-  ~leak_reports() { goro::set_report_handler(nullptr); }
-  std::vector<goro::report> get() {
-    std::lock_guard<std::mutex> lk(mu);
-    return got;
-  }
+struct leak_reports : goro_test::report_catcher {
+  leak_reports() : goro_test::report_catcher("leak") {}
 };
 
 // Waits (bounded) until n reports arrived.
