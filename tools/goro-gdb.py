@@ -7,8 +7,8 @@
 #   (gdb) goroutine 7 frames                  the same, one line per frame (no arguments)
 #
 # How it finds goroutines: libgoro exports two C symbols that need no debug information.
-# goro_registry_view says where the registry's shards are (each holds a list of goroutines
-# linked by g::reg_next); goro_gdb_layout gives the offsets of the goroutine fields used
+# goro_registry_view says where the registry's chunks of g's are (every g ever allocated;
+# those with id 0 are not goroutines right now); goro_gdb_layout gives the offsets of the goroutine fields used
 # here, the layout of the frame a parked goroutine saved at its stack pointer, and the
 # names of states and wait reasons. Everything is read with read_memory, so the commands
 # also work on a core file.
@@ -25,11 +25,11 @@ import struct
 import gdb
 import gdb.unwinder
 
-_LAYOUT_VERSION = 1
+_LAYOUT_VERSION = 2
 _U32_FIELDS = (
     "version g_id g_parent_id g_state g_reason g_wait_since g_created_file "
     "g_created_function g_created_line g_created_pc g_ctx_sp g_stk_lo g_stk_size "
-    "g_reg_next frame_size frame_rip frame_rbp frame_rbx frame_r12 frame_r13 frame_r14 "
+    "g_unused frame_size frame_rip frame_rbp frame_rbx frame_r12 frame_r13 frame_r14 "
     "frame_r15 reason_count"
 ).split()
 _NAMES_OFFSET = 96  # static_assert'ed in src/diag/diag.cc
@@ -105,7 +105,6 @@ class Goroutine:
         self.sp = _u64(addr + L.g_ctx_sp)
         self.stk_lo = _u64(addr + L.g_stk_lo)
         self.stk_size = _u64(addr + L.g_stk_size)
-        self.next = _u64(addr + L.g_reg_next)
         self._layout = L
 
     def parked(self):
@@ -168,15 +167,14 @@ def goroutines():
     """Every goroutine in the registry, ordered by id."""
     layout = _Layout()
     view = _symbol_address("goro_registry_view")
-    shards, count, stride, head_offset = struct.unpack("<QQQQ", _read(view, 32))
+    chunks, count, chunk_len, g_size = struct.unpack("<QQQQ", _read(view, 32))
     out = []
     for i in range(count):
-        g = _u64(shards + i * stride + head_offset)
-        seen = 0
-        while g != 0 and seen < 10_000_000:
-            out.append(Goroutine(layout, g))
-            g = out[-1].next
-            seen += 1
+        chunk = _u64(chunks + 8 * i)
+        for j in range(chunk_len):
+            g = Goroutine(layout, chunk + j * g_size)
+            if g.id != 0 and g.state not in ("idle", "dead"):
+                out.append(g)
     out.sort(key=lambda g: g.id)
     return out
 

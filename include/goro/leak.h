@@ -37,7 +37,8 @@ struct blocked_group {
 
 // Goroutines parked for at least min_wait, grouped, the largest groups first. Each call
 // also becomes the baseline for the next call's `growth`: calls of blocked_groups() and
-// leak_report() share one baseline (process-wide, serialized by a lock). The periodic report
+// leak_report() share one baseline (serialized by a lock), which starts empty in each run():
+// a new run() is a new program, so its first call's growth is its count. The periodic report
 // (GORO_LEAK_REPORT_S, kind "leak-report") keeps its own: calling these does not change the
 // growth it reports, nor does it change theirs.
 std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait);

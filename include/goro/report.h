@@ -28,12 +28,23 @@
 //                           turn: lock or read-lock (the second lock), held or read-held
 //                           (where it had taken the first)
 //  sigquit, deadlock        goroutines [every goroutine in the dump, in its order]
-//  leak-report              the text only
+//  possible-deadlock        goroutines [the goroutines asleep, by id]; values: threads (how many
+//                           threads started outside goro may still wake one), then one tid per
+//                           thread, in the text's order
+//  leak-report              goroutines [the example ids of each group listed, group by group];
+//                           sites, for each group listed in turn: blocked (its innermost visible
+//                           frame; function, file and pc empty when the stack was unavailable),
+//                           created (its go() call), both with goroutine 0 (they stand for the
+//                           whole group); values: min_wait_ms, total (goroutines blocked), groups
+//                           (all of them, listed or not), then for each group listed in turn
+//                           count and growth
 //
 // Object types are Go's names: "sync.Mutex", "sync.RWMutex", "chan", "context.Context". A site
 // recorded as a code address (a lock call, go(fn, args...)) is symbolized to the innermost
 // frame of the user's code and keeps its pc; when that fails, function, file and line are
-// empty. A site recorded by std::source_location has no pc.
+// empty. A site recorded by std::source_location has no pc; its function is named as a
+// goroutine dump's "created by" line names it (no return type, parameters or template
+// arguments: "main()::{lambda}", "(anonymous namespace)::start").
 //
 // "deadlock" is special: the handler, if one is installed, receives it on a runtime thread
 // just before the process prints Go's text to stderr and exits with status 2. It must not wait

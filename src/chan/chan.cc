@@ -71,7 +71,7 @@ void report_orphans(chan_core* c, bool no_senders, bool no_receivers, const void
     for (const wait_queue* q : qs) {
       if (q == nullptr) continue;
       for (const waiter* w = q->first(); w != nullptr; w = w->next) {
-        if (w->select_done == nullptr) ids.push_back(w->gp->id);
+        if (w->select_done == nullptr) ids.push_back(w->gp->id.get());
       }
     }
   }
@@ -83,7 +83,7 @@ void report_orphans(chan_core* c, bool no_senders, bool no_receivers, const void
 // orphaned()): it is leaked at this moment, as if it had been parked when the last handle died.
 [[gnu::noinline, gnu::cold]] void report_parked_on_orphan(chan_core* c, g* gp, bool receiving) {
   if (g_sched == nullptr || g_sched->shutdown.load(std::memory_order_relaxed)) return;
-  report_chan_leak({gp->id}, receiving, c, c->dropped_at[receiving ? 0 : 1].load(std::memory_order_relaxed));
+  report_chan_leak({gp->id.get()}, receiving, c, c->dropped_at[receiving ? 0 : 1].load(std::memory_order_relaxed));
 }
 
 void release_refs(chan_core* c, std::uint64_t refs, const void* pc) {

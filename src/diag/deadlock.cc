@@ -29,6 +29,7 @@
 
 #include "diag/diag.h"
 #include "diag/snapshot.h"
+#include "goro/registry.h"
 #include "runtime/clock.h"
 #include "runtime/report.h"
 #include "runtime/sched.h"
@@ -86,6 +87,12 @@ void report_possible_deadlock(const std::vector<int>& tids) {
   for (std::size_t i = 0; i < tids.size(); i++) r.text += (i == 0 ? " " : ", ") + std::to_string(tids[i]);
   r.text += ") may still wake one, so this is not reported as a deadlock; if none will, the program is "
             "stuck (send SIGQUIT for every goroutine's stack; GORO_DEADLOCK=0 turns this check off)";
+  // The goroutines asleep: all of them, unless one of those threads woke one meanwhile.
+  for (const goroutine_info& gi : goro::goroutines()) {
+    if (gi.state == goroutine_state::waiting) r.goroutines.push_back(gi.id);
+  }
+  r.values.push_back({"threads", static_cast<std::int64_t>(tids.size())});
+  for (int tid : tids) r.values.push_back({"tid", tid});
   emit_report(r);
 }
 

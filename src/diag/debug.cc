@@ -31,7 +31,7 @@ void with_snapshot(std::uint64_t only_id, F&& fn) {
   g* self = current_g();
   std::vector<std::uintptr_t> self_pcs(kMaxDepth);
   std::size_t n = 0;
-  if (self != nullptr && (only_id == 0 || only_id == self->id)) n = unwind_current(self_pcs.data(), kMaxDepth);
+  if (self != nullptr && (only_id == 0 || only_id == self->id.get())) n = unwind_current(self_pcs.data(), kMaxDepth);
   self_pcs.resize(n);
   auto work = [&] {
     snapshot s;

@@ -169,7 +169,7 @@ struct goro_gdb_layout_t {
   std::uint32_t version;
   std::uint32_t g_id, g_parent_id, g_state, g_reason, g_wait_since;
   std::uint32_t g_created_file, g_created_function, g_created_line, g_created_pc;
-  std::uint32_t g_ctx_sp, g_stk_lo, g_stk_size, g_reg_next;
+  std::uint32_t g_ctx_sp, g_stk_lo, g_stk_size, g_unused;  // g_unused: version 1's g_reg_next
   // arch::saved_frame at ctx.sp (the resumed stack pointer is ctx.sp + frame_size).
   std::uint32_t frame_size, frame_rip, frame_rbp, frame_rbx, frame_r12, frame_r13, frame_r14, frame_r15;
   std::uint32_t reason_count;  // entries in reason_names
@@ -184,20 +184,19 @@ using goro::detail::g;
 using goro::arch::saved_frame;
 goro_gdb_layout_t make_layout() {
   goro_gdb_layout_t l{};
-  l.version = 1;
+  l.version = 2;  // 2: the registry is a list of g chunks (goro_registry_view), not linked lists
   l.g_id = offsetof(g, id);
   l.g_parent_id = offsetof(g, parent_id);
   l.g_state = offsetof(g, state);
   l.g_reason = offsetof(g, reason);
   l.g_wait_since = offsetof(g, wait_since);
-  l.g_created_file = offsetof(g, created) + offsetof(site, file);
-  l.g_created_function = offsetof(g, created) + offsetof(site, function);
-  l.g_created_line = offsetof(g, created) + offsetof(site, line);
-  l.g_created_pc = offsetof(g, created) + offsetof(site, pc);
+  l.g_created_file = offsetof(g, created) + offsetof(g::racy_site, file);
+  l.g_created_function = offsetof(g, created) + offsetof(g::racy_site, function);
+  l.g_created_line = offsetof(g, created) + offsetof(g::racy_site, line);
+  l.g_created_pc = offsetof(g, created) + offsetof(g::racy_site, pc);
   l.g_ctx_sp = offsetof(g, ctx) + offsetof(arch::context, sp);
   l.g_stk_lo = offsetof(g, stk) + offsetof(stack, lo);
   l.g_stk_size = offsetof(g, stk) + offsetof(stack, size);
-  l.g_reg_next = offsetof(g, reg_next);
   l.frame_size = sizeof(saved_frame);
   l.frame_rip = offsetof(saved_frame, rip);
   l.frame_rbp = offsetof(saved_frame, rbp);

@@ -14,7 +14,7 @@
 
 namespace goro::detail {
 
-std::atomic<std::uint32_t> g_dumping{0};
+std::atomic<std::uint32_t> g_execute_slow{0};
 
 namespace {
 
@@ -44,11 +44,11 @@ void heavy_barrier() {
   *static_cast<volatile char*>(page) = 1;  // make the page present, so that dropping it shoots down TLBs
   mprotect(page, 4096, PROT_READ);
   // The dumper's own full fence, between the shootdown and its reads of goroutine states:
-  // a seq_cst read-modify-write of g_dumping (adding 0 changes nothing) instead of
+  // a seq_cst read-modify-write of g_execute_slow (adding 0 changes nothing) instead of
   // std::atomic_thread_fence, which ThreadSanitizer does not model (gcc's -Wtsan). On
   // x86-64 it is one locked instruction, a full barrier like the fence's mfence, and it
   // joins the seq_cst total order next to the fetch_add that raised the gate.
-  g_dumping.fetch_add(0, std::memory_order_seq_cst);
+  g_execute_slow.fetch_add(0, std::memory_order_seq_cst);
 }
 
 }  // namespace
@@ -67,21 +67,21 @@ void dump_gate_wait(g* gp) {
     g_held.push_back(gp);
   }
   for (;;) {
-    std::uint32_t v = g_dumping.load(std::memory_order_acquire);  // pairs with lower()'s release
-    if (v == 0) break;
-    g_dumping.wait(v, std::memory_order_acquire);
+    std::uint32_t v = g_execute_slow.load(std::memory_order_acquire);  // pairs with lower()'s release
+    if (!dumping(v)) break;
+    g_execute_slow.wait(v, std::memory_order_acquire);  // also wakes when tracing is switched
   }
   std::lock_guard<std::mutex> lk(g_held_lock);
   g_held.erase(std::find(g_held.begin(), g_held.end(), gp));
 }
 
 void dump_gate_raise() {
-  g_dumping.fetch_add(1, std::memory_order_seq_cst);
+  g_execute_slow.fetch_add(1, std::memory_order_seq_cst);
   heavy_barrier();
 }
 
 void dump_gate_lower() {
-  if (g_dumping.fetch_sub(1, std::memory_order_release) == 1) g_dumping.notify_all();
+  if (!dumping(g_execute_slow.fetch_sub(1, std::memory_order_release) - 1)) g_execute_slow.notify_all();
 }
 
 bool dump_gate_holds(const g* gp) {

@@ -6,10 +6,10 @@
 // Protocol (an asymmetric Dekker handshake, like folly's asymmetric_thread_fence_light/heavy):
 //  - An M that is about to resume gp first marks it running (set_state), then calls
 //    dump_gate(gp) before it touches gp's context or stack. dump_gate() is a compiler
-//    barrier plus a relaxed load of g_dumping: no fence instruction.
-//  - The dumper raises g_dumping, then runs heavy_barrier() (membarrier(2)): every other
+//    barrier plus a relaxed load of g_execute_slow: no fence instruction.
+//  - The dumper raises g_execute_slow, then runs heavy_barrier() (membarrier(2)): every other
 //    thread executes a full fence at some point during that call. For each M, either its
-//    load of g_dumping comes after that point (it sees the gate and waits in
+//    load of g_execute_slow comes after that point (it sees the gate and waits in
 //    dump_gate_wait() before touching gp), or its "running" store came before it (the
 //    dumper, reading states after heavy_barrier() returns, sees gp running and leaves its
 //    stack alone).
@@ -25,19 +25,25 @@ namespace goro::detail {
 
 struct g;
 
-// Non-zero while a dump is in progress (a count: dumps may overlap).
-extern std::atomic<std::uint32_t> g_dumping;
+// Non-zero while execute() must take its slow path (execute_hooks() in sched.cc): the low
+// bits count the dumps in progress (dumps may overlap), kTracingBit is set while an
+// execution-tracer table is installed (trace.cc). One word, so that the scheduler's hot path
+// tests both with one load.
+extern std::atomic<std::uint32_t> g_execute_slow;
+constexpr std::uint32_t kTracingBit = 1u << 31;
+
+inline bool dumping(std::uint32_t word) { return (word & ~kTracingBit) != 0; }
 
 // Slow path of dump_gate(): waits until no dump is in progress.
 [[gnu::noinline, gnu::cold]] void dump_gate_wait(g* gp);
 
 // Call on the scheduler context after gp is marked running and before gp's context is
-// touched or switched to.
+// touched or switched to. execute() inlines the same test, shared with the tracer's.
 inline void dump_gate(g* gp) {
   // Keeps the caller's state store before the load (pairs with heavy_barrier() in the
   // dumper; see the file comment). Costs no instruction.
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  if (g_dumping.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+  if (dumping(g_execute_slow.load(std::memory_order_relaxed))) [[unlikely]] {
     dump_gate_wait(gp);
   }
 }

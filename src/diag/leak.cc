@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "diag/leak_groups.h"
+#include "diag/sites.h"
 #include "diag/snapshot.h"
 #include "diag/symbolize.h"
 #include "goro/leak.h"
@@ -27,36 +28,26 @@ namespace goro::detail {
 
 namespace {
 
-std::string describe_site(const site& s) {
-  char buf[64];
-  if (s.file != nullptr) {
-    std::snprintf(buf, sizeof buf, ":%u", s.line);
-    std::string fn = pretty_function_name(s.function);
-    return fn + " (" + s.file + buf + ")";
-  }
-  if (s.pc == nullptr) return "?";
-  symbolizer_lock lk;
-  const sym_pc& sp = symbolize(reinterpret_cast<std::uintptr_t>(s.pc));
-  if (sp.frames.empty()) {
-    std::snprintf(buf, sizeof buf, "%p", s.pc);
-    return buf;
-  }
-  const sym_frame& f = sp.frames.back();
-  std::snprintf(buf, sizeof buf, ":%u", f.line);
-  return f.name + " (" + f.file + buf + ")";
-}
+// A recorded site (a go() call, or a timer's arming call, recorded the same way) as
+// "function (file:line)".
+std::string describe_site(const site& s) { return site_text(created_site(s, 0)); }
 
-// The innermost visible frame of g as "function (file:line)", or "" if its stack is not
-// available.
-std::string blocked_site(const snapshot& s, const g_snap& gs, std::vector<visible_frame>& scratch) {
-  if (!gs.has_stack || gs.pc_count == 0) return "";
+// The innermost visible frame of g (role "blocked"), with the return address it is in; an
+// empty site (no pc) if g's stack is not available.
+report_site blocked_site(const snapshot& s, const g_snap& gs, std::vector<visible_frame>& scratch) {
+  report_site out;
+  out.role = "blocked";
+  if (!gs.has_stack || gs.pc_count == 0) return out;
   scratch.clear();
   visible_frames(s.pcs.data() + gs.pc_begin, gs.pc_count, scratch);
-  if (scratch.empty()) return "";
-  const sym_frame& f = scratch.front().pc->frames[scratch.front().index];
-  char buf[32];
-  std::snprintf(buf, sizeof buf, ":%u", f.line);
-  return f.name + " (" + (f.file.empty() ? std::string("?") : f.file) + buf + ")";
+  if (scratch.empty()) return out;
+  const visible_frame& v = scratch.front();
+  const sym_frame& f = v.pc->frames[v.index];
+  out.function = f.name;
+  out.file = f.file;
+  out.line = f.line;
+  out.pc = reinterpret_cast<const void*>(v.pc->pc);
+  return out;
 }
 
 // Whether any of the (non-empty) patterns occurs in text.
@@ -236,7 +227,7 @@ void set_main_exit_check(void (*check)()) { g_main_exit_check.store(check, std::
 error find_leaks(const leak_options& opts) {
   g* self = require_g("goro::testing::find_leaks");
   auto is_ignored_id = [&](std::uint64_t id) {
-    return id == self->id || std::find(opts.ignore_ids.begin(), opts.ignore_ids.end(), id) != opts.ignore_ids.end();
+    return id == self->id.get() || std::find(opts.ignore_ids.begin(), opts.ignore_ids.end(), id) != opts.ignore_ids.end();
   };
   const auto deadline = std::chrono::steady_clock::now() + opts.grace;
   std::vector<visible_frame> scratch;
@@ -270,65 +261,87 @@ error find_leaks(const leak_options& opts) {
 
 namespace goro::detail {
 
-std::vector<goro::debug::blocked_group> blocked_groups(std::chrono::milliseconds min_wait, blocked_baseline& base) {
+std::vector<blocked_group_sites> blocked_groups(std::chrono::milliseconds min_wait, blocked_baseline& base) {
   snapshot s;
   take_snapshot(s, current_g());
   const std::int64_t now = coarse_now();
   const std::int64_t min_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(min_wait).count();
-  std::map<blocked_baseline::key, goro::debug::blocked_group> groups;
+  // A new run() is a new program: counts from an earlier one say nothing about this one's
+  // goroutines (theirs were abandoned when it returned).
+  if (base.run != run_serial()) {
+    base.counts.clear();
+    base.run = run_serial();
+  }
+  std::map<blocked_baseline::key, blocked_group_sites> groups;
   std::vector<visible_frame> scratch;
   for (const auto& gs : s.gs) {
     if (gs.state != g_state::waiting || gs.wait_since == 0 || now - gs.wait_since < min_ns) continue;
     std::string reason(to_string(gs.reason));
-    std::string at = blocked_site(s, gs, scratch);
-    std::string created = describe_site(gs.created);
-    goro::debug::blocked_group& bg = groups[{reason, at, created}];
+    report_site at = blocked_site(s, gs, scratch);
+    report_site created = created_site(gs.created, 0);
+    std::string at_text = at.pc != nullptr ? site_text(at) : std::string();
+    std::string created_text = site_text(created);
+    blocked_group_sites& grp = groups[{reason, at_text, created_text}];
+    goro::debug::blocked_group& bg = grp.group;
     if (bg.count == 0) {
-      bg.wait_reason = reason;
-      bg.blocked_at = at;
-      bg.created_at = created;
+      bg.wait_reason = std::move(reason);
+      bg.blocked_at = std::move(at_text);
+      bg.created_at = std::move(created_text);
+      grp.blocked = std::move(at);
+      grp.created = std::move(created);
     }
     bg.count++;
     bg.longest = std::max(bg.longest, std::chrono::seconds((now - gs.wait_since) / 1'000'000'000));
     if (bg.ids.size() < 8) bg.ids.push_back(gs.id);
   }
-  std::vector<goro::debug::blocked_group> out;
+  std::vector<blocked_group_sites> out;
   std::map<blocked_baseline::key, std::size_t> next;
-  for (auto& [key, bg] : groups) {
+  for (auto& [key, grp] : groups) {
     auto prev = base.counts.find(key);
-    bg.growth = static_cast<long>(bg.count) - (prev == base.counts.end() ? 0L : static_cast<long>(prev->second));
-    next[key] = bg.count;
-    out.push_back(std::move(bg));
+    grp.group.growth =
+        static_cast<long>(grp.group.count) - (prev == base.counts.end() ? 0L : static_cast<long>(prev->second));
+    next[key] = grp.group.count;
+    out.push_back(std::move(grp));
   }
   base.counts = std::move(next);
-  std::sort(out.begin(), out.end(), [](const goro::debug::blocked_group& a, const goro::debug::blocked_group& b) {
-    return a.count != b.count ? a.count > b.count : a.growth > b.growth;
+  std::sort(out.begin(), out.end(), [](const blocked_group_sites& a, const blocked_group_sites& b) {
+    return a.group.count != b.group.count ? a.group.count > b.group.count : a.group.growth > b.group.growth;
   });
   return out;
 }
 
-std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top, blocked_baseline& base) {
+report leak_report(std::chrono::milliseconds min_wait, std::size_t top, blocked_baseline& base) {
   auto groups = blocked_groups(min_wait, base);
   std::size_t total = 0;
-  for (const auto& bg : groups) total += bg.count;
+  for (const auto& grp : groups) total += grp.group.count;
+  report r;
+  r.kind = "leak-report";
   char buf[256];
   std::snprintf(buf, sizeof buf, "%zu goroutine(s) blocked for more than %lld ms, in %zu group(s)%s", total,
                 static_cast<long long>(min_wait.count()), groups.size(), groups.size() > top ? "; the largest:" : ":");
-  std::string out = buf;
+  r.text = buf;
+  r.values.push_back({"min_wait_ms", static_cast<std::int64_t>(min_wait.count())});
+  r.values.push_back({"total", static_cast<std::int64_t>(total)});
+  r.values.push_back({"groups", static_cast<std::int64_t>(groups.size())});
   for (std::size_t i = 0; i < groups.size() && i < top; i++) {
-    const auto& bg = groups[i];
+    const auto& bg = groups[i].group;
     std::snprintf(buf, sizeof buf, "\n  %zu x [%s] (%+ld since the last report, longest %lld s)\n", bg.count,
                   bg.wait_reason.c_str(), bg.growth, static_cast<long long>(bg.longest.count()));
-    out += buf;
-    out += "      blocked at " + (bg.blocked_at.empty() ? std::string("(stack unavailable)") : bg.blocked_at) + "\n";
-    out += "      created at " + bg.created_at + "\n";
-    out += "      e.g. goroutine";
+    r.text += buf;
+    r.text += "      blocked at " + (bg.blocked_at.empty() ? std::string("(stack unavailable)") : bg.blocked_at) + "\n";
+    r.text += "      created at " + bg.created_at + "\n";
+    r.text += "      e.g. goroutine";
     for (auto id : bg.ids) {
-      out += ' ';  // appended piecewise: `" " + to_string()` trips GCC 12's false -Wrestrict at -O3
-      out += std::to_string(id);
+      r.text += ' ';  // appended piecewise: `" " + to_string()` trips GCC 12's false -Wrestrict at -O3
+      r.text += std::to_string(id);
     }
+    r.goroutines.insert(r.goroutines.end(), bg.ids.begin(), bg.ids.end());
+    r.sites.push_back(groups[i].blocked);
+    r.sites.push_back(groups[i].created);
+    r.values.push_back({"count", static_cast<std::int64_t>(bg.count)});
+    r.values.push_back({"growth", static_cast<std::int64_t>(bg.growth)});
   }
-  return out;
+  return r;
 }
 
 }  // namespace goro::detail
@@ -338,8 +351,15 @@ namespace goro::debug {
 using namespace goro::detail;
 
 std::vector<blocked_group> blocked_groups(std::chrono::milliseconds min_wait) {
-  std::lock_guard<std::mutex> lk(g_user_baseline_lock);
-  return detail::blocked_groups(min_wait, g_user_baseline);
+  std::vector<blocked_group_sites> groups;
+  {
+    std::lock_guard<std::mutex> lk(g_user_baseline_lock);
+    groups = detail::blocked_groups(min_wait, g_user_baseline);
+  }
+  std::vector<blocked_group> out;
+  out.reserve(groups.size());
+  for (auto& grp : groups) out.push_back(std::move(grp.group));
+  return out;
 }
 
 std::vector<pending_timer> pending_timers() {
@@ -360,7 +380,7 @@ std::vector<pending_timer> pending_timers() {
 
 std::string leak_report(std::chrono::milliseconds min_wait, std::size_t top) {
   std::lock_guard<std::mutex> lk(g_user_baseline_lock);
-  return detail::leak_report(min_wait, top, g_user_baseline) + "\n";
+  return detail::leak_report(min_wait, top, g_user_baseline).text + "\n";
 }
 
 }  // namespace goro::debug

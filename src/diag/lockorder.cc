@@ -228,7 +228,7 @@ void lockorder_before(const void* lock, lock_mode mode, const void* pc) {
   {
     std::lock_guard<std::mutex> lk(c.lock);
     if (!c.active) return;
-    auto h = c.held.find(gp->id);
+    auto h = c.held.find(gp->id.get());
     if (h == c.held.end()) return;  // holds nothing: no order to record
     for (const held_lock& a : h->second) {
       // Taking a lock it holds already is not an order between two locks (a mutex then
@@ -238,7 +238,7 @@ void lockorder_before(const void* lock, lock_mode mode, const void* pc) {
       if (from.out.count(lock) != 0) continue;
       node& to = node_for(c, lock, mode);  // references into nodes survive rehashing
       std::vector<const void*> back = path(c, lock, a.lock);
-      const edge e{gp->id, a.pc, a.mode, pc, mode};
+      const edge e{gp->id.get(), a.pc, a.mode, pc, mode};
       from.out.emplace(lock, e);
       to.in.insert(a.lock);
       if (back.empty()) continue;
@@ -255,7 +255,7 @@ void lockorder_before(const void* lock, lock_mode mode, const void* pc) {
       found.push_back(std::move(cycle));
     }
   }
-  for (const auto& cycle : found) emit(gp->id, cycle);
+  for (const auto& cycle : found) emit(gp->id.get(), cycle);
 }
 
 void lockorder_acquired(const void* lock, lock_mode mode, const void* pc) {
@@ -266,11 +266,11 @@ void lockorder_acquired(const void* lock, lock_mode mode, const void* pc) {
   if (!c.active) return;
   node& n = node_for(c, lock, mode);
   if (mode == lock_mode::rw_read) {
-    n.readers.push_back(gp->id);
+    n.readers.push_back(gp->id.get());
   } else {
-    n.writer = gp->id;
+    n.writer = gp->id.get();
   }
-  c.held[gp->id].push_back({lock, pc, mode});
+  c.held[gp->id.get()].push_back({lock, pc, mode});
 }
 
 void lockorder_released(const void* lock, lock_mode mode) noexcept {
@@ -283,7 +283,7 @@ void lockorder_released(const void* lock, lock_mode mode) noexcept {
   if (mode == lock_mode::rw_read) {
     if (n.readers.empty()) return;
     g* gp = current_g();
-    auto r = gp != nullptr ? std::find(n.readers.begin(), n.readers.end(), gp->id) : n.readers.end();
+    auto r = gp != nullptr ? std::find(n.readers.begin(), n.readers.end(), gp->id.get()) : n.readers.end();
     if (r == n.readers.end()) r = n.readers.begin();  // another goroutine's read lock
     std::uint64_t holder = *r;
     n.readers.erase(r);

@@ -71,6 +71,12 @@ struct monitor {
   // Already reported situations (monitor thread only).
   std::set<std::pair<std::uint64_t, std::int64_t>> reported_holds;  // (owner id, its wait_since)
   std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> reported_cycles;
+  // Seen in the last pass of check_locks, not reported yet: a cycle or a blocked holder is
+  // reported only when two passes in a row see it. A mutex names its previous holder for
+  // the moment between a new holder's CAS and its owner store (sync/mutex.cc,
+  // record_owner()); a pass that reads it then must not become a report.
+  std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> seen_cycles;
+  std::set<std::pair<std::uint64_t, std::int64_t>> seen_holds;
   std::map<std::uint64_t, std::int64_t> ctx_cancel_seen;  // goroutine -> when first seen cancelled
   std::set<std::uint64_t> reported_ctx, reported_stack;
   std::int64_t last_leak_report = 0;
@@ -96,27 +102,39 @@ struct scan_filter {
   const std::set<std::uint64_t>* ids = nullptr;  // these goroutines, whatever they do
 };
 
-record make_record(g* gp, bool with_ctx) {
-  record r;
-  r.id = gp->id;
+// False if gp is not a goroutine (any more): read_identity() in g.h.
+bool make_record(g* gp, bool with_ctx, record& r) {
+  g_identity who;
+  if (!read_identity(gp, who)) return false;
+  r.id = who.id;
+  r.created = who.created;
   r.state = gp->state.load(std::memory_order_relaxed);
-  r.reason = gp->reason.get();
-  r.wait_obj = gp->wait_obj.get();
-  r.wait_since = gp->wait_since.get();
-  r.created = gp->created;
-  if (with_ctx) r.ctx = gp->start_ctx;
-  r.stack_hw = gp->stack_hw.get();
-  return r;
+  if (r.state == g_state::waiting) {  // else they are left from an earlier wait (g.h)
+    r.reason = gp->reason.get();
+    r.wait_obj = gp->wait_obj.get();
+  }
+  if (r.state == g_state::waiting || r.state == g_state::syscall) r.wait_since = gp->wait_since.get();
+  if (with_ctx) {
+    std::lock_guard<spinlock> lk(gp->ctx_lock);
+    r.ctx = gp->start_ctx;
+  }
+  r.stack_hw = stack_high_water(gp, stack_size_configured());
+  return gp->id.get_acquire() == r.id;  // not recycled meanwhile
 }
 
-// Scans the registry one shard at a time (spawns and exits on other P's go on).
+bool has_start_ctx(g* gp) {
+  std::lock_guard<spinlock> lk(gp->ctx_lock);
+  return gp->start_ctx != nullptr;
+}
+
+// Scans the registry (spawns and exits go on meanwhile).
 std::vector<record> census(const scan_filter& f) {
   std::vector<record> out;
   struct arg_t {
     std::vector<record>* out;
     const scan_filter* f;
   } arg{&out, &f};
-  registry_for_each_shard(
+  registry_for_each(
       [](g* gp, void* a) {
         auto* arg = static_cast<arg_t*>(a);
         const scan_filter& f = *arg->f;
@@ -126,10 +144,12 @@ std::vector<record> census(const scan_filter& f) {
           std::int64_t since = gp->wait_since.get();
           keep = since != 0 && f.now - since >= f.min_lock_wait_ns;
         }
-        bool has_ctx = f.with_ctx && gp->start_ctx != nullptr;
-        keep = keep || has_ctx || (f.min_stack_hw != 0 && gp->stack_hw.get() >= f.min_stack_hw) ||
-               (f.ids != nullptr && f.ids->count(gp->id) != 0);
-        if (keep) arg->out->push_back(make_record(gp, has_ctx));
+        bool has_ctx = f.with_ctx && has_start_ctx(gp);
+        keep = keep || has_ctx ||
+               (f.min_stack_hw != 0 && stack_high_water(gp, stack_size_configured()) >= f.min_stack_hw) ||
+               (f.ids != nullptr && f.ids->count(gp->id.get()) != 0);
+        record r;
+        if (keep && make_record(gp, has_ctx, r)) arg->out->push_back(std::move(r));
       },
       &arg);
   return out;
@@ -167,12 +187,14 @@ reader_map readers_of(const std::set<const void*>& want) {
     const std::set<const void*>* want;
     reader_map* out;
   } arg{&want, &out};
-  registry_for_each_shard(
+  registry_for_each(
       [](g* gp, void* a) {
         auto* arg = static_cast<arg_t*>(a);
+        std::uint64_t id = gp->id.get_acquire();
+        if (gp->read_locks_of.get() != id) return;  // records of an earlier goroutine (g.h)
         for (const auto& rl : gp->read_locks) {
           const void* rw = rl.rw.get();
-          if (rw != nullptr && arg->want->count(rw) != 0) (*arg->out)[rw].emplace_back(gp->id, rl.pc.get());
+          if (rw != nullptr && arg->want->count(rw) != 0) (*arg->out)[rw].emplace_back(id, rl.pc.get());
         }
       },
       &arg);
@@ -180,14 +202,6 @@ reader_map readers_of(const std::set<const void*>& want) {
 }
 
 void emit(report&& r) { emit_report(r); }
-
-void emit(const char* kind, std::uint64_t id, std::string text) {
-  report r;
-  r.kind = kind;
-  r.goroutine = id;
-  r.text = std::move(text);
-  emit_report(r);
-}
 
 // The cycles of the wait-for graph, each once: a goroutine waits for every goroutine it has
 // an edge to (a writer for all the readers still inside), so every cycle is a deadlock. A
@@ -225,6 +239,18 @@ std::vector<std::vector<std::uint64_t>> cycles(const std::map<std::uint64_t, std
 }
 
 void check_locks(monitor& mon, std::int64_t now) {
+  // What this pass sees becomes the next pass's confirmation (monitor::seen_cycles).
+  std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> cycles_now;
+  std::set<std::pair<std::uint64_t, std::int64_t>> holds_now;
+  struct keep_seen {
+    monitor& mon;
+    decltype(cycles_now)& c;
+    decltype(holds_now)& h;
+    ~keep_seen() {
+      mon.seen_cycles = std::move(c);
+      mon.seen_holds = std::move(h);
+    }
+  } keep{mon, cycles_now, holds_now};
   if (!mon.cfg.partial_deadlock && mon.cfg.lockhold_ms <= 0) return;
   const std::int64_t hold_ns = mon.cfg.lockhold_ms * 1'000'000;
   // Waiters worth a look: parked on a lock for 100 ms (a cycle) or the hold threshold.
@@ -281,7 +307,8 @@ void check_locks(monitor& mon, std::int64_t now) {
     std::vector<std::pair<std::uint64_t, std::int64_t>> key;
     for (auto id : cycle) key.emplace_back(id, by_id[id]->wait_since);
     std::sort(key.begin(), key.end());
-    if (!mon.reported_cycles.insert(key).second) continue;
+    cycles_now.insert(key);
+    if (mon.seen_cycles.count(key) == 0 || !mon.reported_cycles.insert(key).second) continue;
     report r;
     r.kind = "partial-deadlock";
     r.goroutine = cycle.front();
@@ -317,7 +344,10 @@ void check_locks(monitor& mon, std::int64_t now) {
     const record& o = *it->second;
     bool blocked = (o.state == g_state::waiting && !is_mutex_wait(o.reason)) || o.state == g_state::syscall;
     if (!blocked || o.wait_since == 0 || now - o.wait_since < hold_ns) continue;
-    if (!mon.reported_holds.insert({owner, o.wait_since}).second) continue;
+    holds_now.insert({owner, o.wait_since});
+    if (mon.seen_holds.count({owner, o.wait_since}) == 0 || !mon.reported_holds.insert({owner, o.wait_since}).second) {
+      continue;
+    }
     // The lock its first waiter waits for, and every waiter of that lock.
     const record& w0 = *by_id[ws.front().first];
     const edge& e0 = *ws.front().second;
@@ -420,7 +450,7 @@ void pass(monitor& mon) {
   }
   if (mon.cfg.leak_report_ms > 0 && now - mon.last_leak_report >= mon.cfg.leak_report_ms * 1'000'000) {
     mon.last_leak_report = now;
-    emit("leak-report", 0, leak_report(std::chrono::milliseconds(mon.cfg.leak_min_ms), 3, mon.leak_baseline));
+    emit(leak_report(std::chrono::milliseconds(mon.cfg.leak_min_ms), 3, mon.leak_baseline));
   }
 }
 
@@ -428,22 +458,36 @@ void loop() {
   monitor& mon = *g_monitor;
   std::unique_lock<std::mutex> lk(mon.lock);
   mon.last_leak_report = coarse_now();
-  auto wait = std::chrono::milliseconds(mon.cfg.interval_ms);
+  const auto interval = std::chrono::milliseconds(mon.cfg.interval_ms);
+  auto wait = interval;
+  std::chrono::nanoseconds before{0};  // how long the previous pass took (none yet)
   while (!mon.stop) {
     mon.cv.wait_for(lk, wait);
     if (mon.stop) break;
     lk.unlock();
     auto t0 = std::chrono::steady_clock::now();
     pass(mon);
-    auto took = std::chrono::steady_clock::now() - t0;
+    std::chrono::nanoseconds took = std::chrono::steady_clock::now() - t0;
     lk.lock();
-    // Keep the monitor under ~2% of one core however many goroutines there are.
-    wait = std::max(std::chrono::milliseconds(mon.cfg.interval_ms),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(took * 50));
+    wait = monitor_wait(interval, took, before);
+    before = took;
   }
 }
 
 }  // namespace
+
+std::chrono::milliseconds monitor_wait(std::chrono::milliseconds interval, std::chrono::nanoseconds last,
+                                       std::chrono::nanoseconds before) {
+  // Waiting 50 times as long as a pass took keeps the monitor under ~2% of one core however
+  // many goroutines there are, but only a cost that repeats may set that pace: the cheaper of
+  // the last two passes. A one-off (the first symbolization loads the debug information:
+  // about 100 ms, seconds under TSan) would otherwise hold the next pass back for seconds, and
+  // every detector would fire that much past its threshold. Passes that stay expensive back
+  // off from the second one on. Not capped at a multiple of the interval: with enough
+  // goroutines, a cap would let the scans take any share of a core.
+  const std::chrono::nanoseconds steady = std::min(last, before);
+  return std::max(interval, std::chrono::duration_cast<std::chrono::milliseconds>(steady * 50));
+}
 
 void monitor_start() {
   settings cfg = diag_config();

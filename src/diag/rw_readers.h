@@ -25,6 +25,11 @@ namespace goro::detail {
 // nothing is recorded) now holds rw for reading; pc is the lock call's return address.
 inline void rw_read_acquired(g* gp, const void* rw, const void* pc) noexcept {
   if (gp == nullptr) return;
+  if (std::uint64_t id = gp->id.get(); gp->read_locks_of.get() != id) [[unlikely]] {
+    // The first read lock of this goroutine: what an earlier one on this g left is stale.
+    for (auto& rl : gp->read_locks) rl.rw.set(nullptr);
+    gp->read_locks_of.set(id);
+  }
   for (auto& rl : gp->read_locks) {
     if (rl.rw.get() == nullptr) {
       rl.pc.set(pc);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "diag/snapshot.h"
 #include "diag/symbolize.h"
 
 namespace goro::detail {
@@ -37,7 +38,7 @@ report_site created_site(const site& s, std::uint64_t goroutine) {
   report_site out;
   out.role = "created";
   out.goroutine = goroutine;
-  out.function = split_function_name(s.function != nullptr ? s.function : "?").name;
+  out.function = pretty_function_name(s.function);  // spelled as the dumps' "created by"
   out.file = s.file;
   out.line = s.line;
   return out;

@@ -18,8 +18,10 @@ namespace goro::detail {
 // debug information (~100 ms the first time), so not for sysmon.
 report_site code_site(const void* pc, const char* role, std::uint64_t goroutine, bool fallback = true);
 
-// The site a goroutine was created at: its go() call as std::source_location recorded it,
-// else (go(fn, args...)) its code address, as code_site().
+// The site a goroutine was created at: its go() call as std::source_location recorded it
+// (the function named as in a dump's "created by" line: pretty_function_name(), snapshot.h),
+// else (go(fn, args...)) its code address, as code_site(). Also for other sites recorded the
+// same way (a timer's arming call).
 report_site created_site(const site& s, std::uint64_t goroutine);
 
 // "function (file:line)" ("?" for an unknown file); the address ("0x...") when only pc is

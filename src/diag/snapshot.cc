@@ -29,7 +29,7 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id) {
   // The caller's own stack first: it is live, and it is ours.
   std::vector<std::uintptr_t> self_pcs(kMaxDepth);
   std::size_t n = 0;
-  if (self != nullptr && (only_id == 0 || only_id == self->id)) n = unwind_current(self_pcs.data(), kMaxDepth);
+  if (self != nullptr && (only_id == 0 || only_id == self->id.get())) n = unwind_current(self_pcs.data(), kMaxDepth);
   self_pcs.resize(n);
   take_snapshot(out, self, only_id, self_pcs);
 }
@@ -51,16 +51,20 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vec
   registry_for_each(
       [](g* gp, void* a) {
         auto* c = static_cast<collect_arg*>(a);
-        if (c->only_id != 0 && gp->id != c->only_id) return;
+        g_identity who;
+        if (!read_identity(gp, who)) return;
+        if (c->only_id != 0 && who.id != c->only_id) return;
         g_snap s;
-        s.id = gp->id;
-        s.parent_id = gp->parent_id;
+        s.id = who.id;
+        s.parent_id = who.parent_id;
+        s.created = who.created;
         s.state = gp->state.load(std::memory_order_relaxed);
-        s.reason = gp->reason.get();
-        s.wait_since = gp->wait_since.get();
-        s.wait_obj = gp->wait_obj.get();
-        s.created = gp->created;
-        s.stack_hw = gp->stack_hw.get();
+        if (s.state == g_state::waiting) {  // else they are left from an earlier wait (g.h)
+          s.reason = gp->reason.get();
+          s.wait_obj = gp->wait_obj.get();
+        }
+        if (s.state == g_state::waiting || s.state == g_state::syscall) s.wait_since = gp->wait_since.get();
+        s.stack_hw = stack_high_water(gp, g_sched->stack_size);
         s.current = gp == c->self;
         c->out->emplace_back(gp, s);
       },

@@ -376,6 +376,18 @@ void scan_name(std::string_view s, F&& on_char) {
 
 split_name split_function_name(std::string_view full) {
   if (starts_with(full, "decltype(auto) ")) full.remove_prefix(sizeof("decltype(auto) ") - 1);
+  // A template's arguments, which GCC's std::source_location names (its __PRETTY_FUNCTION__)
+  // end with: "int goro::run(F&&) [with F = main()::<lambda()>]" (clang: " [F = ...]"). Go's
+  // function names carry none, and the demangler's have no such group. Only a bracket at
+  // depth 0 that follows a space and closes at the very end is one: "f[abi:cxx11]()" stays.
+  if (full.ends_with(']')) {
+    std::size_t open = std::string_view::npos;
+    scan_name(full, [&](std::size_t i, int depth) {
+      if (depth == 0 && full[i] == '[') open = i;
+      return true;
+    });
+    if (open != std::string_view::npos && open > 0 && full[open - 1] == ' ') full = full.substr(0, open - 1);
+  }
   // The return type (present for template functions and in source_location names) ends at
   // the last top-level space before the first top-level parenthesis.
   std::size_t name_begin = 0;

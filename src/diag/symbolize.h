@@ -47,7 +47,9 @@ class symbolizer_lock {
 
 // Splits a demangled C++ function name (or GCC's std::source_location::function_name())
 // into the qualified name without its return type, and its parameter list plus qualifiers
-// (empty if it has none). "void ns::f<int>(int) const" -> {"ns::f<int>", "(int) const"}.
+// (empty if it has none), without the template arguments GCC appends to a source_location
+// name. "void ns::f<int>(int) const" -> {"ns::f<int>", "(int) const"};
+// "int goro::run(F&&) [with F = int (*)()]" -> {"goro::run", "(F&&)"}.
 struct split_name {
   std::string name;
   std::string params;

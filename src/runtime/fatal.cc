@@ -69,16 +69,16 @@ class out_buf {
 
 // The goroutine header and its creation site, Go's way.
 void describe_goroutine(out_buf& o, g* gp, const char* status) {
-  o.s("goroutine ").u(gp->id).s(" [").s(status).s("]:\n");
-  if (gp->id != 1) {
+  o.s("goroutine ").u(gp->id.get()).s(" [").s(status).s("]:\n");
+  if (gp->id.get() != 1) {
     o.s("created by ");
-    if (gp->created.function != nullptr) {
-      o.s(gp->created.function);
+    if (gp->created.function.get() != nullptr) {
+      o.s(gp->created.function.get());
     } else {
-      o.s("code at ").hex(reinterpret_cast<std::uintptr_t>(gp->created.pc));
+      o.s("code at ").hex(reinterpret_cast<std::uintptr_t>(gp->created.pc.get()));
     }
-    o.s(" in goroutine ").u(gp->parent_id).s("\n");
-    if (gp->created.file != nullptr) o.s("\t").s(gp->created.file).s(":").u(gp->created.line).s("\n");
+    o.s(" in goroutine ").u(gp->parent_id.get()).s("\n");
+    if (gp->created.file.get() != nullptr) o.s("\t").s(gp->created.file.get()).s(":").u(gp->created.line.get()).s("\n");
   }
 }
 
@@ -146,7 +146,7 @@ void goroutine_panicked(g* gp, std::exception_ptr e) {
     std::lock_guard<std::mutex> lk(g_panic_lock);
     if (g_panic_handler != nullptr) {
       try {
-        (*g_panic_handler)(e, gp->id);
+        (*g_panic_handler)(e, gp->id.get());
       } catch (...) {
       }
       die();

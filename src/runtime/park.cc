@@ -43,9 +43,8 @@ void park(unlock_fn unlock, void* arg, wait_reason reason, const void* obj) {
   if (const trace::hooks* th = tracing()) [[unlikely]] trace_go_park(th, gp, reason, obj);
   switch_to_scheduler(gp, post_action::park);
   arch::hb_acquire(gp);
-  gp->reason.set(wait_reason::none);
-  gp->wait_obj.set(nullptr);
-  gp->wait_since.set(0);
+  // reason, wait_obj and wait_since stay as they are: they mean something only while the
+  // state says waiting (g.h).
 }
 
 void ready(g* gp) {
@@ -161,7 +160,6 @@ void blocking_exit() {
   g* gp = mp->curg.get();
   p* pp = mp->oldp.get();
   mp->oldp.set(nullptr);
-  gp->wait_since.set(0);
   if (const trace::hooks* th = tracing()) [[unlikely]] trace_go(th, trace::event_kind::blocking_exit, gp, -1);
   // After goroutine 1 returned, a goroutine is abandoned when its blocking call returns
   // (runtime.h): it takes the no-P path below and is never scheduled again.
@@ -198,7 +196,7 @@ void blocking_exit() {
 namespace this_goroutine {
 std::uint64_t id() {
   g* gp = current_g();
-  return gp != nullptr ? gp->id : 0;
+  return gp != nullptr ? gp->id.get() : 0;
 }
 }  // namespace this_goroutine
 

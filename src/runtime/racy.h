@@ -18,6 +18,9 @@ class racy {
   explicit racy(T v) : v_(v) {}
   T get() const { return v_.load(std::memory_order_relaxed); }
   void set(T v) { v_.store(v, std::memory_order_relaxed); }
+  // For the registry's lock-free readers (g.h, "Identity"): free on x86-64 as well.
+  T get_acquire() const { return v_.load(std::memory_order_acquire); }
+  void set_release(T v) { v_.store(v, std::memory_order_release); }
 
  private:
   std::atomic<T> v_{};

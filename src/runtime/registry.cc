@@ -1,7 +1,8 @@
-// The goroutine registry: every live goroutine, in shards so that spawn and exit on
-// different P's never contend (O(1) each, one uncontended spinlock). Shard i belongs to P i
-// (goroutines are registered in the shard of the P that creates them); the last shard is
-// for goroutines created outside any P.
+// The goroutine registry: every g ever allocated, as Go's allgs. g's are allocated in chunks
+// (spawn.cc) and never freed before run() ends, so the registry is a list of chunks that
+// only grows, under a lock taken once per chunk. Spawn and exit pay nothing for it: a
+// reader walks every g and skips the idle ones, and reads a goroutine's identity
+// lock-free, validated by its id (g.h, read_identity()).
 
 #include <algorithm>
 #include <atomic>
@@ -15,66 +16,70 @@ namespace goro::detail {
 
 namespace {
 
-struct alignas(64) shard {
+struct registry {
   spinlock lock;
-  g* head = nullptr;  // (lock)
+  std::vector<g*> chunks;  // (lock)
+  std::size_t chunk_len = 0;
 };
-std::vector<shard>* g_shards = nullptr;
+registry* g_registry = nullptr;
 // Written by registry_init() before run() admits any caller (see external_call); relaxed
 // loads see it through that edge.
 std::atomic<std::uint64_t> g_run_serial{0};
 
 }  // namespace
 
-// Where the shards are, for debuggers: tools/goro-gdb.py walks them in a live process or a
-// core file. Kept equal to g_shards by registry_init/registry_destroy.
+// Where the g's are, for debuggers: tools/goro-gdb.py walks them in a live process or a
+// core file. Kept equal to g_registry's chunks by registry_add_chunk/registry_destroy.
 extern "C" {
 struct goro_registry_view_t {
-  const void* shards;
+  g* const* chunks;       // count pointers, each to chunk_len consecutive g's
   std::size_t count;
-  std::size_t stride;       // sizeof(shard)
-  std::size_t head_offset;  // offsetof(shard, head): the first g, linked by g::reg_next
+  std::size_t chunk_len;
+  std::size_t g_size;     // sizeof(g)
 };
-[[gnu::used]] goro_registry_view_t goro_registry_view = {nullptr, 0, sizeof(shard), offsetof(shard, head)};
+[[gnu::used]] goro_registry_view_t goro_registry_view = {nullptr, 0, 0, sizeof(g)};
 }
 
-void registry_init(int shards) {
-  delete g_shards;
-  g_shards = new std::vector<shard>(static_cast<std::size_t>(shards));
-  goro_registry_view.shards = g_shards->data();
-  goro_registry_view.count = g_shards->size();
+void registry_init() {
+  delete g_registry;
+  g_registry = new registry;
+  goro_registry_view.chunks = nullptr;
+  goro_registry_view.count = 0;
   g_run_serial.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::uint64_t run_serial() { return g_run_serial.load(std::memory_order_relaxed); }
 
 void registry_destroy() {
-  goro_registry_view.shards = nullptr;
+  goro_registry_view.chunks = nullptr;
   goro_registry_view.count = 0;
-  delete g_shards;
-  g_shards = nullptr;
+  delete g_registry;
+  g_registry = nullptr;
 }
 
-void registry_add(g* gp, int index) {
-  shard& s = (*g_shards)[static_cast<std::size_t>(index)];
-  gp->reg_shard = static_cast<std::uint16_t>(index);
-  std::lock_guard<spinlock> lk(s.lock);
-  gp->reg_prev = nullptr;
-  gp->reg_next = s.head;
-  if (s.head != nullptr) s.head->reg_prev = gp;
-  s.head = gp;
+void registry_add_chunk(g* chunk, std::size_t n) {
+  std::lock_guard<spinlock> lk(g_registry->lock);
+  g_registry->chunk_len = n;
+  g_registry->chunks.push_back(chunk);
+  goro_registry_view.chunks = g_registry->chunks.data();
+  goro_registry_view.count = g_registry->chunks.size();
+  goro_registry_view.chunk_len = n;
 }
 
-void registry_remove(g* gp) {
-  shard& s = (*g_shards)[gp->reg_shard];
-  std::lock_guard<spinlock> lk(s.lock);
-  if (gp->reg_prev != nullptr) {
-    gp->reg_prev->reg_next = gp->reg_next;
-  } else {
-    s.head = gp->reg_next;
+void registry_for_each(void (*fn)(g*, void*), void* arg) {
+  if (g_registry == nullptr) return;
+  std::vector<g*> chunks;
+  std::size_t n;
+  {
+    std::lock_guard<spinlock> lk(g_registry->lock);
+    chunks = g_registry->chunks;
+    n = g_registry->chunk_len;
   }
-  if (gp->reg_next != nullptr) gp->reg_next->reg_prev = gp->reg_prev;
-  gp->reg_prev = gp->reg_next = nullptr;
+  for (g* chunk : chunks) {
+    for (std::size_t i = 0; i < n; i++) {
+      if (chunk[i].id.get_acquire() != 0) fn(&chunk[i], arg);
+    }
+  }
 }
 
 goroutine_state public_state(g_state s) {
@@ -87,29 +92,6 @@ goroutine_state public_state(g_state s) {
     case g_state::dead: break;
   }
   return goroutine_state::dead;
-}
-
-std::shared_ptr<const void> registry_take_start_ctx(g* gp) {
-  shard& s = (*g_shards)[gp->reg_shard];
-  std::lock_guard<spinlock> lk(s.lock);
-  return std::move(gp->start_ctx);
-}
-
-void registry_for_each_shard(void (*fn)(g*, void*), void* arg) {
-  if (g_shards == nullptr) return;
-  for (auto& s : *g_shards) {
-    std::lock_guard<spinlock> lk(s.lock);
-    for (g* gp = s.head; gp != nullptr; gp = gp->reg_next) fn(gp, arg);
-  }
-}
-
-void registry_for_each(void (*fn)(g*, void*), void* arg) {
-  if (g_shards == nullptr) return;
-  for (auto& s : *g_shards) s.lock.lock();
-  for (auto& s : *g_shards) {
-    for (g* gp = s.head; gp != nullptr; gp = gp->reg_next) fn(gp, arg);
-  }
-  for (auto& s : *g_shards) s.lock.unlock();
 }
 
 }  // namespace goro::detail
@@ -135,23 +117,27 @@ std::vector<goroutine_info> goroutines() {
   detail::registry_for_each(
       [](detail::g* gp, void* arg) {
         auto& v = *static_cast<std::vector<goroutine_info>*>(arg);
+        detail::g_identity who;
+        if (!detail::read_identity(gp, who)) return;
         goroutine_info info;
-        info.id = gp->id;
-        info.parent_id = gp->parent_id;
+        info.id = who.id;
+        info.parent_id = who.parent_id;
         info.state = detail::public_state(gp->state.load(std::memory_order_relaxed));
         if (info.state == goroutine_state::waiting) {
           info.wait_reason = detail::to_string(gp->reason.get());
           info.wait_object = gp->wait_obj.get();
         }
-        std::int64_t since = gp->wait_since.get();
+        std::int64_t since = info.state == goroutine_state::waiting || info.state == goroutine_state::syscall
+                                 ? gp->wait_since.get()
+                                 : 0;
         if (since != 0) {
           info.wait_since = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(since));
         }
-        info.created_file = gp->created.file;
-        info.created_function = gp->created.function;
-        info.created_line = gp->created.line;
-        info.created_pc = gp->created.pc;
-        info.stack_high_water = gp->stack_hw.get();
+        info.created_file = who.created.file;
+        info.created_function = who.created.function;
+        info.created_line = who.created.line;
+        info.created_pc = who.created.pc;
+        info.stack_high_water = detail::stack_high_water(gp, detail::g_sched->stack_size);
         v.push_back(info);
       },
       &out);

@@ -103,7 +103,7 @@ void run_main(const options& opts, routine main) {
   s->stack_size = stack_size;
   s->longrun_ns = longrun_ms > 0 ? longrun_ms * 1'000'000 : 0;
   stack_pool_init(stack_size);
-  registry_init(nprocs + 1);
+  registry_init();
   gstore_init();
   install_fault_handler();
   for (int i = 0; i < nprocs; i++) {

@@ -25,6 +25,7 @@
 #include "diag/diag.h"
 #include "diag/gate.h"
 #include "runtime/clock.h"
+#include "runtime/flag.h"
 #include "runtime/stack.h"
 
 namespace goro::detail {
@@ -526,13 +527,22 @@ namespace {
 
 void post_switch(m* mp, g* gp);
 
+// execute()'s slow path, while a dump is in progress or tracing is on.
+[[gnu::noinline, gnu::cold]] void execute_hooks(p* pp, g* gp) {
+  dump_gate(gp);
+  if (const trace::hooks* th = tracing()) trace_go(th, trace::event_kind::go_start, gp, pp->id);
+}
+
 void execute(m* mp, g* gp) {
   p* pp = mp->pp.get();
   pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   mp->curg.set(gp);
   gp->cur_m.set(mp);
   set_state(gp, g_state::runnable, g_state::running);
-  dump_gate(gp);  // a goroutine dump in progress holds gp here (diag/gate.h)
+  // A goroutine dump in progress holds gp here, and the tracer records go_start: one load
+  // for both (diag/gate.h). The fence keeps the state store above before that load.
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (word_nonzero(g_execute_slow)) [[unlikely]] execute_hooks(pp, gp);
   if (!gp->stk) {
     if (!pp->stack_cache.empty()) {
       gp->stk = pp->stack_cache.back();
@@ -540,13 +550,13 @@ void execute(m* mp, g* gp) {
     } else {
       gp->stk = stack_alloc();
     }
+    gp->stack_top.set(reinterpret_cast<std::uintptr_t>(gp->stk.lo) + gp->stk.size);
     arch::prepare(gp->ctx, gp->stk.lo, gp->stk.size, &g_entry, gp);
   }
   // For TSan: the P's state as this context leaves it, for sysmon if it takes the P from
   // a blocking() call of the goroutine (the goroutine releases the P, but a switch passes
   // nothing on to it; see post_switch()).
   arch::hb_release(pp);
-  if (const trace::hooks* th = tracing()) [[unlikely]] trace_go(th, trace::event_kind::go_start, gp, pp->id);
   arch::switch_to(mp->g0, gp->ctx);
   post_switch(mp, gp);
 }
@@ -566,11 +576,8 @@ void post_switch(m* mp, g* gp) {
     mp->curg.set(nullptr);
     gp->cur_m.set(nullptr);
     if (!stack_canary_ok(gp->stk)) fatal_stack_overflow(gp);
-    // Stack depth at this scheduling point, for the high-water mark (a lower bound of the
-    // true peak: deeper calls between scheduling points are not seen).
-    auto depth = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(gp->stk.lo) + gp->stk.size -
-                                            reinterpret_cast<std::uintptr_t>(gp->ctx.sp));
-    if (depth > gp->stack_hw.get()) gp->stack_hw.set(depth);
+    // The stack pointer at this scheduling point, for the high-water mark (g.h).
+    if (auto sp = reinterpret_cast<std::uintptr_t>(gp->ctx.sp); sp < gp->min_sp.get()) gp->min_sp.set(sp);
     post_action action = mp->action.get();
     mp->action.set(post_action::none);
     switch (action) {
@@ -581,7 +588,6 @@ void post_switch(m* mp, g* gp) {
           // The park was called off: resume at once. What the unlock function did (on the
           // goroutine's behalf) happens before the goroutine goes on: park() acquires gp.
           arch::hb_release(gp);
-          gp->reason.set(wait_reason::none);
           set_state(gp, g_state::waiting, g_state::runnable);
           mp->curg.set(gp);
           gp->cur_m.set(mp);
@@ -598,8 +604,8 @@ void post_switch(m* mp, g* gp) {
         return;
       case post_action::exit: {
         p* pp = mp->pp.get();
-        registry_remove(gp);
-        gp->start_ctx.reset();
+        const bool was_main = gp->id.get() == 1;
+        gp->id.set(0);  // no longer a goroutine, for the registry's readers (g.h)
         arch::destroy(gp->ctx);
         if (kStackCaching && pp->stack_cache.size() < 32) {
           pp->stack_cache.push_back(gp->stk);
@@ -608,7 +614,6 @@ void post_switch(m* mp, g* gp) {
         }
         gp->stk = {};
         set_state(gp, g_state::running, g_state::dead);
-        bool was_main = gp->id == 1;
         gfree_put(pp, gp);
         g_sched->ngoroutines.fetch_sub(1, std::memory_order_relaxed);
         if (was_main) {

@@ -3,7 +3,7 @@
 // global scheduler (Go's schedt). See docs/design.md, "Runtime", for the whole picture.
 //
 // Lock order (outermost first; see docs/design.md for the whole library):
-//   sched.lock  >  p::timer_lock  >  registry shard locks
+//   sched.lock  >  p::timer_lock  >  the registry's lock
 // Never switch goroutines or block the thread while holding any of them (park()'s unlock
 // function is the one exception, by design).
 
@@ -179,22 +179,19 @@ void spawn_with_context(routine& r, std::shared_ptr<const void> ctx);
 // Called on goroutine 1 when run()'s function returns (goro::testing's leak check).
 extern std::atomic<void (*)()> g_main_exit_check;
 
-// Registry (registry.cc).
-void registry_add(g* gp, int shard);
-void registry_remove(g* gp);
-void registry_init(int shards);
+// Registry (registry.cc): every g ever allocated.
+void registry_init();
 void registry_destroy();
+// A new chunk of n g's (spawn.cc): they stay until run() ends.
+void registry_add_chunk(g* chunk, std::size_t n);
 // Which run() is active (or was last): registry_init() advances it at each start, from 1.
 // Lets per-run records outlive their run without being mistaken for the next run's
 // (timers abandoned at shutdown, time/pending.h).
 std::uint64_t run_serial();
-// Calls fn for every registered goroutine with every shard lock held.
+// Calls fn for every g that is a goroutine as the walk passes it, without stopping spawns
+// or exits: fn reads the identity with read_identity() (g.h) and the other fields as the
+// racy snapshot they are. Any thread, while run() is active.
 void registry_for_each(void (*fn)(g*, void*), void* arg);
-// The same, one shard lock at a time: not a consistent snapshot, but it never stops spawns
-// and exits on every P at once (for periodic scans such as the diagnostics monitor).
-void registry_for_each_shard(void (*fn)(g*, void*), void* arg);
-// Moves gp->start_ctx out under gp's shard lock (scans read it under that lock).
-std::shared_ptr<const void> registry_take_start_ctx(g* gp);
 
 // Fatal errors (fatal.cc): print Go-style and exit with status 2.
 [[noreturn]] void fatal(const char* msg);

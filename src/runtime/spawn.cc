@@ -57,6 +57,7 @@ g* gfree_get(p* pp) {
   // Nothing to recycle: a new chunk. The first g is returned, the rest go to pp's cache
   // (empty here), or to the global free list for a spawn from outside any P.
   g* chunk = new g[kGChunk];
+  registry_add_chunk(chunk, kGChunk);
   std::lock_guard<spinlock> lk(g_gstore->lock);
   g_gstore->chunks.push_back(chunk);
   for (int i = 1; i < kGChunk; i++) {
@@ -89,7 +90,9 @@ std::uint64_t new_goid(p* pp) {
   arch::switch_final(gp->ctx, mp->g0);
 }
 
-void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
+// ctx: go(ctx, fn)'s context (with_ctx only), kept for the diagnostics monitor (g.h).
+template <bool with_ctx>
+void spawn_impl(routine& r, std::shared_ptr<const void>* ctx) {
   m* mp = current_m();
   // From a plain thread the call is counted, so that run() cannot free the scheduler under it.
   std::optional<external_call> call;
@@ -109,24 +112,25 @@ void spawn_impl(routine& r, std::shared_ptr<const void> ctx = nullptr) {
     gfree_put(pp, gp);
     throw;
   }
-  gp->id = new_goid(pp);
+  const std::uint64_t id = new_goid(pp);
   if (pp != nullptr) arch::hb_release(&pp->gfree);
-  gp->parent_id = parent != nullptr ? parent->id : 0;
-  gp->created = r.where();
-  gp->reason.set(wait_reason::none);
-  gp->wait_since.set(0);
+  // Identity: the fields, then the id (g.h: lock-free readers see the g all along).
+  gp->parent_id.set_release(parent != nullptr ? parent->id.get() : 0);
+  gp->created.set_release(r.where());
+  gp->id.set_release(id);
   gp->param.set(0);
-  gp->stack_hw.set(0);
-  for (auto& rl : gp->read_locks) rl.rw.set(nullptr);  // a read lock its last user kept
-  gp->start_ctx = std::move(ctx);
+  gp->min_sp.set(~std::uintptr_t{0});
+  if constexpr (with_ctx) {
+    std::lock_guard<spinlock> lk(gp->ctx_lock);
+    gp->start_ctx = std::move(*ctx);
+  }
   arch::init_fiber(gp->ctx);
 #ifdef GORO_TSAN
   char name[32];
-  std::snprintf(name, sizeof name, "goroutine %llu", static_cast<unsigned long long>(gp->id));
+  std::snprintf(name, sizeof name, "goroutine %llu", static_cast<unsigned long long>(id));
   arch::set_name(gp->ctx, name);
 #endif
   set_state(gp, g_state::idle, g_state::runnable);
-  registry_add(gp, pp != nullptr ? pp->id : s->nprocs);
   s->ngoroutines.fetch_add(1, std::memory_order_relaxed);
   if (const trace::hooks* th = tracing()) [[unlikely]] trace_go_create(th, gp, pp != nullptr ? pp->id : -1);
   arch::hb_release(gp);
@@ -190,6 +194,14 @@ void gfree_put(p* pp, g* gp) {
   }
 }
 
+// Takes gp's start context out under ctx_lock, which the diagnostics monitor's reads hold,
+// and releases it outside.
+[[gnu::noinline]] void release_start_ctx(g* gp) {
+  std::shared_ptr<const void> ctx;
+  std::lock_guard<spinlock> lk(gp->ctx_lock);
+  ctx.swap(gp->start_ctx);
+}
+
 void g_entry(void* arg) {
   auto* gp = static_cast<g*>(arg);
   arch::on_first_entry();
@@ -200,16 +212,16 @@ void g_entry(void* arg) {
     gp->task.reset();
     // Released here, on the goroutine, not on the scheduler stack at exit: the last
     // reference may run user destructors (context values) that use goroutine operations.
-    // Taken out under the registry lock, which scans of start_ctx (the diagnostics monitor)
-    // hold, and released outside it.
-    std::shared_ptr<const void> ctx = registry_take_start_ctx(gp);
-    ctx.reset();
-    if (gp->id == 1) {
+    // Taken out under ctx_lock, which the diagnostics monitor's reads hold, and released
+    // outside it.
+    if (gp->start_ctx != nullptr) [[unlikely]] release_start_ctx(gp);
+    if (gp->id.get() == 1) {
       // goro::testing's leak check runs on goroutine 1, before run() abandons the others.
       if (void (*check)() = g_main_exit_check.load(std::memory_order_acquire)) check();
     }
   } catch (...) {
     goroutine_panicked(gp, std::current_exception());
+    if (gp->start_ctx != nullptr) release_start_ctx(gp);
   }
   if (const trace::hooks* th = tracing()) [[unlikely]] {
     p* pp = current_m()->pp.get();
@@ -218,13 +230,13 @@ void g_entry(void* arg) {
   goexit(gp);
 }
 
-void spawn(routine r) { spawn_impl(r); }
+void spawn(routine r) { spawn_impl<false>(r, nullptr); }
 
-void spawn_with_context(routine& r, std::shared_ptr<const void> ctx) { spawn_impl(r, std::move(ctx)); }
+void spawn_with_context(routine& r, std::shared_ptr<const void> ctx) { spawn_impl<true>(r, &ctx); }
 
 void spawn_from_pc(routine r, const void* pc) {
   r.where() = site{nullptr, nullptr, 0, pc != nullptr ? pc : __builtin_return_address(0)};
-  spawn_impl(r);
+  spawn_impl<false>(r, nullptr);
 }
 
 }  // namespace goro::detail

@@ -34,23 +34,10 @@ void report_long_running(p* pp, std::int64_t ran_ns) {
   m* mp = pp->owner.get();
   g* running = mp != nullptr ? mp->curg.get() : nullptr;
   if (running == nullptr) return;
-  // Read the goroutine's identity under the registry's locks (the spawner wrote it before
-  // registering it), not through the racy curg pointer.
-  struct found_t {
-    g* want;
-    std::uint64_t id = 0;
-    site created;
-  } found{running, 0, {}};
-  registry_for_each(
-      [](g* gp, void* arg) {
-        auto* f = static_cast<found_t*>(arg);
-        if (gp == f->want) {
-          f->id = gp->id;
-          f->created = gp->created;
-        }
-      },
-      &found);
-  if (found.id == 0) return;
+  // curg is a racy pointer, but g's live until run() ends: read the identity lock-free
+  // (g.h), which also tells whether that g is still (or again) a goroutine.
+  g_identity found;
+  if (!read_identity(running, found)) return;
   report r;
   r.kind = "long-running";
   r.goroutine = found.id;

@@ -1,5 +1,9 @@
 #include "runtime/trace.h"
 
+#include <mutex>
+
+#include "diag/gate.h"
+
 #include "runtime/clock.h"
 #include "runtime/g.h"
 #include "runtime/sched.h"
@@ -23,7 +27,18 @@ std::string_view to_string(event_kind k) {
   return "unknown";
 }
 
-void set_hooks(const hooks* h) noexcept { detail::g_trace_hooks.store(h, std::memory_order_release); }
+void set_hooks(const hooks* h) noexcept {
+  // Serialised, so that the pointer and execute()'s tracing bit (diag/gate.h) agree after
+  // concurrent calls.
+  static std::mutex lock;
+  std::lock_guard<std::mutex> lk(lock);
+  detail::g_trace_hooks.store(h, std::memory_order_release);
+  if (h != nullptr) {
+    detail::g_execute_slow.fetch_or(detail::kTracingBit, std::memory_order_relaxed);
+  } else {
+    detail::g_execute_slow.fetch_and(~detail::kTracingBit, std::memory_order_relaxed);
+  }
+}
 
 const hooks* current_hooks() noexcept { return detail::g_trace_hooks.load(std::memory_order_acquire); }
 
@@ -51,25 +66,25 @@ void deliver(const trace::hooks* h, const trace::event& e) noexcept {
 
 void trace_go_create(const trace::hooks* h, const g* gp, int proc) noexcept {
   trace::event e = make(trace::event_kind::go_create);
-  e.goroutine = gp->id;
-  e.peer = gp->parent_id;
+  e.goroutine = gp->id.get();
+  e.peer = gp->parent_id.get();
   e.proc = proc;
-  e.pc = gp->created.pc;
-  e.file = gp->created.file;
-  e.line = gp->created.line;
+  e.pc = gp->created.pc.get();
+  e.file = gp->created.file.get();
+  e.line = gp->created.line.get();
   deliver(h, e);
 }
 
 void trace_go(const trace::hooks* h, trace::event_kind k, const g* gp, int proc) noexcept {
   trace::event e = make(k);
-  e.goroutine = gp->id;
+  e.goroutine = gp->id.get();
   e.proc = proc;
   deliver(h, e);
 }
 
 void trace_go_park(const trace::hooks* h, const g* gp, wait_reason r, const void* obj) noexcept {
   trace::event e = make(trace::event_kind::go_park);
-  e.goroutine = gp->id;
+  e.goroutine = gp->id.get();
   if (m* mp = current_m(); mp != nullptr && mp->pp.get() != nullptr) e.proc = mp->pp.get()->id;
   e.reason = to_string(r);
   e.object = obj;
@@ -78,8 +93,8 @@ void trace_go_park(const trace::hooks* h, const g* gp, wait_reason r, const void
 
 void trace_go_ready(const trace::hooks* h, const g* gp, const g* waker, int proc) noexcept {
   trace::event e = make(trace::event_kind::go_ready);
-  e.goroutine = gp->id;
-  e.peer = waker != nullptr ? waker->id : 0;
+  e.goroutine = gp->id.get();
+  e.peer = waker != nullptr ? waker->id.get() : 0;
   e.proc = proc;
   deliver(h, e);
 }

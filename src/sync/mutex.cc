@@ -66,26 +66,47 @@ void do_spin() {
 
 }  // namespace
 
-void mutex_core::record_owner(mutex& m, const void* pc) noexcept {
+void mutex_core::record_owner(mutex& m, const g* gp, const void* pc) noexcept {
   // Relaxed: diagnostics only. The holder's stores come after the acquire that took the
-  // mutex and before the release that frees it, so they are never mixed up with another
-  // holder's for longer than a reader's snapshot takes.
-  g* gp = current_g();
-  m.owner_.store(gp != nullptr ? gp->id : 0, std::memory_order_relaxed);
+  // mutex; unlock() leaves them (owner() reads them only while the state word says
+  // locked), so a reader may see the previous holder for the moment between a new
+  // holder's CAS and its stores: detectors that act on owners confirm what they see over
+  // two passes (diag/monitor.cc).
+  m.owner_.store(gp != nullptr ? gp->id.get() : 0, std::memory_order_relaxed);
   m.owner_pc_.store(pc, std::memory_order_relaxed);
 }
 
 void mutex_core::lock(mutex& m, const void* pc, wait_reason reason, const void* wait_obj) {
-  // Goroutine only, checked before the state word can count us as a waiter.
-  g* gp = require_g("goro::mutex::lock");
   std::int32_t unlocked = 0;
   // Fast path: one CAS. Acquire pairs with unlock()'s release fetch_sub.
-  if (!m.state_.compare_exchange_strong(unlocked, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
-    lock_slow(m, reason, wait_obj);
+  if (!m.state_.compare_exchange_strong(unlocked, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+      [[unlikely]] {
+    lock_contended(m, pc, reason, wait_obj);
+    return;
   }
-  m.owner_.store(gp->id, std::memory_order_relaxed);  // diagnostics, see record_owner()
+  // The owner, for diagnostics (see record_owner()): the site first, while it is still in
+  // a register, so that only m lives across the call below.
   m.owner_pc_.store(pc, std::memory_order_relaxed);
+  g* gp = current_g();
+  // Goroutine only: a plain thread gives the mutex back and gets the error (it never
+  // counted as a waiter).
+  if (gp == nullptr) [[unlikely]] lock_outside_goroutine(m);
+  m.owner_.store(gp->id.get(), std::memory_order_relaxed);
   arch::hb_acquire(&m);
+}
+
+void mutex_core::lock_contended(mutex& m, const void* pc, wait_reason reason, const void* wait_obj) {
+  // Goroutine only, checked before the state word can count us as a waiter.
+  g* gp = require_g("goro::mutex::lock");
+  lock_slow(m, reason, wait_obj);
+  record_owner(m, gp, pc);
+  arch::hb_acquire(&m);
+}
+
+void mutex_core::lock_outside_goroutine(mutex& m) {
+  m.owner_pc_.store(nullptr, std::memory_order_relaxed);
+  unlock(m);
+  not_on_a_goroutine("goro::mutex::lock");
 }
 
 bool mutex_core::try_lock(mutex& m, const void* pc) noexcept {
@@ -96,7 +117,7 @@ bool mutex_core::try_lock(mutex& m, const void* pc) noexcept {
   if (!m.state_.compare_exchange_strong(old, old | kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
     return false;
   }
-  record_owner(m, pc);
+  record_owner(m, current_g(), pc);
   arch::hb_acquire(&m);
   return true;
 }
@@ -166,8 +187,7 @@ void mutex_core::lock_slow(mutex& m, wait_reason reason, const void* wait_obj) {
 }
 
 void mutex_core::unlock(mutex& m) noexcept {
-  m.owner_.store(0, std::memory_order_relaxed);  // diagnostics only, see record_owner()
-  m.owner_pc_.store(nullptr, std::memory_order_relaxed);
+  // The recorded owner stays: see record_owner().
   arch::hb_release(&m);
   // Fast path: drop the lock bit. Release pairs with the acquire that takes the mutex next.
   std::int32_t new_state = m.state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
@@ -227,7 +247,11 @@ namespace goro {
 
 void mutex::unlock() noexcept {
   // Before the release: once it is free, the next holder may already be recorded.
-  if (detail::lockorder_on()) [[unlikely]] detail::lockorder_released(this, detail::lock_mode::mutex);
+  // A plain relaxed load here, not lockorder_on(): GCC keeps `this` in a saved register
+  // around an asm goto, which costs more than the compare saves.
+  if (detail::g_lockorder_on.load(std::memory_order_relaxed)) [[unlikely]] {
+    detail::lockorder_released(this, detail::lock_mode::mutex);
+  }
   detail::mutex_core::unlock(*this);
 }
 

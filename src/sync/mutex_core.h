@@ -7,7 +7,12 @@
 #include <cstdint>
 
 #include "goro/mutex.h"
+#include "runtime/flag.h"
 #include "runtime/wait_reason.h"
+
+namespace goro::detail {
+struct g;
+}
 
 namespace goro::detail {
 
@@ -32,23 +37,28 @@ struct mutex_core {
   // when it is on (src/diag/lockorder.h). Also cond::wait()'s re-lock. Inline, so that with
   // the checker off it costs its callers one load and one predictable branch.
   static void lock_mutex(mutex& m, const void* pc) {
-    if (g_lockorder_on.load(std::memory_order_relaxed)) [[unlikely]] {
+    if (flag_on(g_lockorder_on)) [[unlikely]] {
       lock_mutex_checked(m, pc);
       return;
     }
     lock(m, pc, wait_reason::mutex_lock, &m);
   }
 
-  // Diagnostics and tests: the recorded holder, and the state word.
+  // Diagnostics and tests: the recorded holder (none while the state word says unlocked:
+  // unlock() leaves the record, see record_owner()), and the state word.
   static mutex_owner_info owner(const mutex& m) noexcept {
-    return {m.owner_.load(std::memory_order_relaxed), m.owner_pc_.load(std::memory_order_relaxed)};
+    mutex_owner_info o{m.owner_.load(std::memory_order_relaxed), m.owner_pc_.load(std::memory_order_relaxed)};
+    if ((m.state_.load(std::memory_order_relaxed) & kLocked) == 0) return {};
+    return o;
   }
   static std::int32_t state(const mutex& m) noexcept;
 
  private:
+  [[gnu::noinline]] static void lock_contended(mutex& m, const void* pc, wait_reason reason, const void* wait_obj);
   static void lock_slow(mutex& m, wait_reason reason, const void* wait_obj);
   static void unlock_slow(mutex& m, std::int32_t new_state) noexcept;
-  static void record_owner(mutex& m, const void* pc) noexcept;
+  static void record_owner(mutex& m, const g* gp, const void* pc) noexcept;
+  [[noreturn, gnu::cold]] static void lock_outside_goroutine(mutex& m);
   [[gnu::cold]] static void lock_mutex_checked(mutex& m, const void* pc);
 };
 

@@ -318,9 +318,11 @@ TEST_P(ChanRuntime, ElementLifetimes) {
       auto c = goro::make_chan<tracked>(0);
       done_group wg(1);
       goro::go([c, wg] {
-        tracked t(7);
-        c.send(t);  // by copy
-        c.send(std::move(t));
+        {
+          tracked t(7);
+          c.send(t);  // by copy
+          c.send(std::move(t));
+        }  // t is gone before done(): the check below must not race with its destructor
         wg.done();
       });
       EXPECT_EQ(c.recv()->v, 7);

@@ -5,8 +5,12 @@
 // Each scenario runs in a child process (child.h): a deadlock ends the process.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "child.h"
@@ -120,12 +124,24 @@ TEST(DISABLED_Child, PlainThreadWakes) {
 }
 
 // A real deadlock while an unrelated plain thread lives on: not provable, so not fatal; the
-// sink hears of it once. The thread ends the program after a while.
+// sink hears of it once. The thread ends the program after a while. The handler prints the
+// report's fields on stdout and its text on stderr, as the default sink would.
 TEST(DISABLED_Child, StuckBesideAPlainThread) {
   if (!diag_test::in_child()) GTEST_SKIP();
+  goro::set_report_handler([](const goro::report& r) {
+    std::string fields = "report " + r.kind + ": goroutines";
+    for (auto id : r.goroutines) fields += " " + std::to_string(id);
+    fields += "; values";
+    for (const auto& v : r.values) fields += " " + v.name + "=" + std::to_string(v.value);
+    std::printf("%s\n", fields.c_str());
+    std::fflush(stdout);
+    std::fprintf(stderr, "goro: %s\n", r.text.c_str());
+  });
   std::thread watchdog;
   goro::run([&] {
     watchdog = std::thread([] {
+      std::printf("watchdog tid %d\n", static_cast<int>(gettid()));
+      std::fflush(stdout);
       std::this_thread::sleep_for(1500ms);
       std::fflush(stderr);
       std::_Exit(7);
@@ -201,6 +217,14 @@ TEST(Deadlock, StuckBesideAPlainThreadIsReportedButNotFatal) {
   EXPECT_EQ(exit_code(r.status), 7) << r.err;  // the watchdog's exit: goro did not end it
   EXPECT_EQ(r.err.find("fatal error"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("may still wake one, so this is not reported as a deadlock"), std::string::npos) << r.err;
+  // As data: the goroutine asleep, and the one foreign thread (the watchdog) by its id.
+  const std::size_t at = r.out.find("watchdog tid ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const int tid = std::atoi(r.out.c_str() + at + 13);
+  EXPECT_NE(r.out.find("report possible-deadlock: goroutines 1; values threads=1 tid=" + std::to_string(tid) + "\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("(tid " + std::to_string(tid) + ")"), std::string::npos) << r.err;
 }
 
 TEST(Deadlock, BadSettingIsAnError) {

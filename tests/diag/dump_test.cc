@@ -11,6 +11,7 @@
 #include "diag/symbolize.h"
 #include "goro/debug.h"
 #include "goro/goro.h"
+#include "goro/leak.h"
 #include "runtime/clock.h"
 #include "runtime/park.h"
 #include "support/goro_test.h"
@@ -170,9 +171,9 @@ TEST(Dump, MinutesSuffix) {
     gs[2].load()->wait_since.set(now - 300'500'000'000);  // 5 minutes
     std::string dump = goro::debug::goroutines_text(2);
     print_on_failure show_dump(dump);
-    EXPECT_NE(dump.find("goroutine " + std::to_string(gs[0].load()->id) + " [chan receive]:"), std::string::npos);
-    EXPECT_NE(dump.find("goroutine " + std::to_string(gs[1].load()->id) + " [chan receive, 1 minutes]:"), std::string::npos);
-    EXPECT_NE(dump.find("goroutine " + std::to_string(gs[2].load()->id) + " [chan receive, 5 minutes]:"), std::string::npos);
+    EXPECT_NE(dump.find("goroutine " + std::to_string(gs[0].load()->id.get()) + " [chan receive]:"), std::string::npos);
+    EXPECT_NE(dump.find("goroutine " + std::to_string(gs[1].load()->id.get()) + " [chan receive, 1 minutes]:"), std::string::npos);
+    EXPECT_NE(dump.find("goroutine " + std::to_string(gs[2].load()->id.get()) + " [chan receive, 5 minutes]:"), std::string::npos);
     c.close();
     goro::sleep(10ms);
   });
@@ -289,6 +290,44 @@ TEST(Symbolize, SplitFunctionName) {
   s = split_function_name("goro_arch_trampoline");
   EXPECT_EQ(s.name, "goro_arch_trampoline");
   EXPECT_EQ(s.params, "");
+  // GCC's source_location names of template functions end with their arguments.
+  s = split_function_name(
+      "std::invoke_result_t<F&> goro::run(const goro::options&, F&&) [with F = main()::<lambda()>; "
+      "std::invoke_result_t<F&> = int]");
+  EXPECT_EQ(s.name, "goro::run");
+  EXPECT_EQ(s.params, "(const goro::options&, F&&)");
+  s = split_function_name("void ns::f(T) [with T = std::array<int, 2>]");
+  EXPECT_EQ(s.name, "ns::f");
+  EXPECT_EQ(s.params, "(T)");
+  s = split_function_name("f(T)::<lambda()> [with T = int]");
+  EXPECT_EQ(s.name, "f(T)::<lambda()>");
+  s = split_function_name("std::string ns::label[abi:cxx11](int)");
+  EXPECT_EQ(s.name, "ns::label[abi:cxx11]");
+}
+
+// Goroutine 1 was created by goro::run(), a template: wherever its creation site is printed,
+// it reads as Go prints a function, without GCC's "[with F = ...]".
+TEST(Dump, GoroutineOnesCreatorHasNoTemplateArguments) {
+  goro::run([] {
+    auto texts = goro::make_chan<std::string>(4);
+    goro::go([texts] {
+      // Goroutine 1 parks receiving below; the first send wakes it, so take every text first.
+      while (goro::goroutines().front().state != goro::goroutine_state::waiting) goro::sleep(1ms);
+      std::string grouped = goro::debug::goroutines_text(1);
+      std::string traceback = goro::debug::goroutines_text(2);
+      std::string report = goro::debug::leak_report(0ms);
+      for (auto* t : {&grouped, &traceback, &report}) texts.send(std::move(*t));
+    });
+    for (int i = 0; i < 3; i++) {
+      std::string text = *texts.recv();
+      print_on_failure show_text(text);
+      EXPECT_EQ(text.find("[with"), std::string::npos);
+      if (i == 2) {  // the leak report
+        EXPECT_NE(text.find("\n      created at goro::run ("), std::string::npos);
+        EXPECT_NE(text.find("runtime.h:"), std::string::npos);
+      }
+    }
+  });
 }
 
 }  // namespace

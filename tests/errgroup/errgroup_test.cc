@@ -29,15 +29,29 @@ TEST_P(Errgroup, ZeroGroupWaitsForAllAndReturnsNil) {
 TEST_P(Errgroup, WaitReturnsFirstError) {
   run([] {
     goro::error first("first");
-    goro::errgroup g;
-    auto gate = goro::make_chan<>();
+    goro::errgroup g(goro::background());
     g.go([&]() -> goro::error { return first; });
     g.go([&]() -> goro::error {
-      gate.recv();  // runs after the first one failed
+      // The group cancels its context once it has recorded the first error, so this one
+      // returns its own error after that, whatever order the two ran in.
+      g.ctx().done().recv();
       return goro::error("second");
     });
-    goro::sleep(5ms);
-    gate.close();
+    goro::error err = g.wait();
+    EXPECT_TRUE(err == first) << err.message();
+  });
+}
+
+// The same without a context, Go's TestZeroGroup way: wait() between the calls orders them.
+TEST_P(Errgroup, ZeroGroupKeepsTheFirstErrorAcrossWaits) {
+  run([] {
+    goro::error first("first");
+    goro::errgroup g;
+    g.go([]() -> goro::error { return {}; });
+    EXPECT_FALSE(g.wait());
+    g.go([&]() -> goro::error { return first; });
+    EXPECT_TRUE(g.wait() == first);
+    g.go([]() -> goro::error { return goro::error("second"); });
     goro::error err = g.wait();
     EXPECT_TRUE(err == first) << err.message();
   });

@@ -199,20 +199,38 @@ TEST(Leaks, BlockedGroupsGroupAndCountGrowth) {
   goro::run([] {
     auto ch = goro::make_chan<int>();
     for (int i = 0; i < 5; i++) leak_a_ranging_receiver(ch);
-    goro::sleep(20ms);
-    auto groups = goro::debug::blocked_groups(10ms);
+    // Parked, not just slept past: a loaded machine may not have run them yet.
+    while (parked("chan receive") < 5) goro::sleep(1ms);
+    auto groups = goro::debug::blocked_groups(0ms);
     ASSERT_FALSE(groups.empty());
     EXPECT_EQ(groups[0].count, 5u);
     EXPECT_EQ(groups[0].growth, 5);
     EXPECT_EQ(groups[0].wait_reason, "chan receive");
     EXPECT_NE(groups[0].created_at.find("leak_a_ranging_receiver"), std::string::npos) << groups[0].created_at;
     for (int i = 0; i < 3; i++) leak_a_ranging_receiver(ch);
-    goro::sleep(20ms);
-    std::string text = goro::debug::leak_report(10ms);
+    while (parked("chan receive") < 8) goro::sleep(1ms);
+    std::string text = goro::debug::leak_report(0ms);
     EXPECT_NE(text.find("8 x [chan receive] (+3 since the last report"), std::string::npos) << text;
     EXPECT_NE(text.find("created at"), std::string::npos) << text;
     ch.close();
   });
+}
+
+// A new run() is a new program: the growth of its first report counts from nothing, not from
+// the goroutines an earlier run() abandoned.
+TEST(Leaks, BlockedGroupsGrowthStartsAfreshInEachRun) {
+  for (int run = 0; run < 2; run++) {
+    goro::run([] {
+      auto ch = goro::make_chan<int>();
+      for (int i = 0; i < 2; i++) leak_a_ranging_receiver(ch);
+      while (parked("chan receive") < 2) goro::sleep(1ms);
+      auto groups = goro::debug::blocked_groups(0ms);
+      ASSERT_FALSE(groups.empty());
+      EXPECT_EQ(groups[0].count, 2u);
+      EXPECT_EQ(groups[0].growth, 2);
+      ch.close();
+    });
+  }
 }
 
 namespace {
@@ -541,19 +559,10 @@ std::pair<long, long> receivers_in(const std::string& text) {
 }  // namespace
 
 TEST(LeakReport, PeriodicReportCountsGroupsAndTheirGrowthSinceItsOwnLastReport) {
-  // Load the debug information first: the monitor waits 50 times as long as a pass took before
-  // the next one, and a first symbolization takes a while (far longer under sanitizers).
-  goro::run([] {
-    auto ch = goro::make_chan<int>();
-    leak_a_ranging_receiver(ch);
-    while (parked("chan receive") == 0) goro::sleep(1ms);
-    (void)goro::debug::leak_report(0ms);
-    ch.close();
-  });
   scoped_env env;
   env.set("GORO_DIAG_INTERVAL_MS", "5");
   env.set("GORO_LEAK_REPORT_S", "0.02");  // fractions of a second are allowed
-  // The receivers, not the main goroutine (short sleeps at sites the warm-up has not seen).
+  // The receivers, not the main goroutine (it sleeps 1 ms at a time).
   env.set("GORO_LEAK_MIN_S", "0.05");
   reports_of reports("leak-report");
   goro::run([&] {
@@ -596,6 +605,37 @@ TEST(LeakReport, PeriodicReportCountsGroupsAndTheirGrowthSinceItsOwnLastReport) 
             << r.text;
         EXPECT_NE(r.text.find("created at (anonymous namespace)::leak_a_ranging_receiver"), std::string::npos)
             << r.text;
+        // As data: the receivers are the largest group, so the first listed.
+        ASSERT_GE(r.sites.size(), 2u) << r.text;
+        const goro::report_site& blocked = r.sites[0];
+        const goro::report_site& created = r.sites[1];
+        EXPECT_EQ(blocked.role, "blocked");
+        EXPECT_NE(blocked.function.find("leak_a_ranging_receiver"), std::string::npos) << blocked.function;
+        EXPECT_TRUE(blocked.file.ends_with("leak_test.cc")) << blocked.file;
+        EXPECT_NE(blocked.line, 0u);
+        EXPECT_NE(blocked.pc, nullptr);
+        EXPECT_EQ(created.role, "created");
+        EXPECT_EQ(created.function, "(anonymous namespace)::leak_a_ranging_receiver");
+        EXPECT_TRUE(created.file.ends_with("leak_test.cc")) << created.file;
+        EXPECT_NE(created.line, 0u);
+        EXPECT_NE(r.text.find(" (" + blocked.file + ":" + std::to_string(blocked.line) + ")\n      created at " +
+                              created.function + " (" + created.file + ":" + std::to_string(created.line) + ")"),
+                  std::string::npos)
+            << r.text;
+        std::vector<std::pair<std::string, std::int64_t>> values;
+        for (const auto& v : r.values) values.emplace_back(v.name, v.value);
+        ASSERT_GE(values.size(), 5u) << r.text;
+        EXPECT_EQ(values[0], std::make_pair(std::string("min_wait_ms"), std::int64_t{50}));
+        EXPECT_EQ(values[1].first, "total");
+        EXPECT_GE(values[1].second, 5);
+        EXPECT_EQ(values[2].first, "groups");
+        EXPECT_GE(values[2].second, 1);
+        EXPECT_EQ(values[3], std::make_pair(std::string("count"), std::int64_t{5}));
+        EXPECT_EQ(values[4], std::make_pair(std::string("growth"), std::int64_t{5 - prev}));
+        ASSERT_GE(r.goroutines.size(), 5u);
+        std::string examples = "\n      e.g. goroutine";
+        for (std::size_t i = 0; i < 5; i++) examples += " " + std::to_string(r.goroutines[i]);
+        EXPECT_NE(r.text.find(examples), std::string::npos) << examples << "\n" << r.text;
       }
       prev = count;
     }
