@@ -35,7 +35,11 @@ struct g_store {
 };
 g_store* g_gstore = nullptr;
 
-g* gfree_get(p* pp) {
+g* gfree_new_chunk(p* pp);
+
+// Inline: spawn's common case is a few instructions here (GCC otherwise decides by the size
+// of the refill loop below, differently for builds that differ elsewhere in spawn).
+[[gnu::always_inline]] inline g* gfree_get(p* pp) {
   if (pp != nullptr && pp->gfree == nullptr && g_gstore->nfree.load(std::memory_order_relaxed) > 0) {
     std::lock_guard<spinlock> lk(g_gstore->lock);
     while (g_gstore->free != nullptr && pp->ngfree < kLocalGfreeMax / 2) {
@@ -54,8 +58,13 @@ g* gfree_get(p* pp) {
     gp->schedlink = nullptr;
     return gp;
   }
-  // Nothing to recycle: a new chunk. The first g is returned, the rest go to pp's cache
-  // (empty here), or to the global free list for a spawn from outside any P.
+  return gfree_new_chunk(pp);
+}
+
+// Nothing to recycle: a new chunk. The first g is returned, the rest go to pp's cache
+// (empty here), or to the global free list for a spawn from outside any P. Out of line,
+// so that gfree_get() stays small enough to inline into spawn.
+[[gnu::noinline]] g* gfree_new_chunk(p* pp) {
   g* chunk = new g[kGChunk];
   registry_add_chunk(chunk, kGChunk);
   std::lock_guard<spinlock> lk(g_gstore->lock);

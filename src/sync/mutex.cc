@@ -77,22 +77,7 @@ void mutex_core::record_owner(mutex& m, const g* gp, const void* pc) noexcept {
 }
 
 void mutex_core::lock(mutex& m, const void* pc, wait_reason reason, const void* wait_obj) {
-  std::int32_t unlocked = 0;
-  // Fast path: one CAS. Acquire pairs with unlock()'s release fetch_sub.
-  if (!m.state_.compare_exchange_strong(unlocked, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
-      [[unlikely]] {
-    lock_contended(m, pc, reason, wait_obj);
-    return;
-  }
-  // The owner, for diagnostics (see record_owner()): the site first, while it is still in
-  // a register, so that only m lives across the call below.
-  m.owner_pc_.store(pc, std::memory_order_relaxed);
-  g* gp = current_g();
-  // Goroutine only: a plain thread gives the mutex back and gets the error (it never
-  // counted as a waiter).
-  if (gp == nullptr) [[unlikely]] lock_outside_goroutine(m);
-  m.owner_.store(gp->id.get(), std::memory_order_relaxed);
-  arch::hb_acquire(&m);
+  if (!lock_fast(m, 0, pc)) [[unlikely]] lock_contended(m, pc, reason, wait_obj);
 }
 
 void mutex_core::lock_contended(mutex& m, const void* pc, wait_reason reason, const void* wait_obj) {
@@ -217,11 +202,23 @@ void mutex_core::unlock_slow(mutex& m, std::int32_t new_state) noexcept {
   }
 }
 
-// lock_mutex() with the lock-order checker on: out of line, off the fast path.
-void mutex_core::lock_mutex_checked(mutex& m, const void* pc) {
-  lockorder_before(&m, lock_mode::mutex, pc);
+std::atomic<std::int32_t> g_mutex_free_token{0};
+std::atomic<std::int32_t> g_mutex_held_token{mutex_core::kLocked};
+
+void mutex_core::lock_mutex(mutex& m, const void* pc) {
+  if (lockorder_on()) [[unlikely]] {
+    lockorder_before(&m, lock_mode::mutex, pc);
+    lock(m, pc, wait_reason::mutex_lock, &m);
+    lockorder_acquired(&m, lock_mode::mutex, pc);
+    return;
+  }
   lock(m, pc, wait_reason::mutex_lock, &m);
-  lockorder_acquired(&m, lock_mode::mutex, pc);
+}
+
+void mutex_core::unlock_mutex(mutex& m) noexcept {
+  // Before the release: once it is free, the next holder may already be recorded.
+  if (lockorder_on()) [[unlikely]] lockorder_released(&m, lock_mode::mutex);
+  unlock(m);
 }
 
 std::int32_t mutex_core::state(const mutex& m) noexcept { return m.state_.load(std::memory_order_relaxed); }
@@ -234,8 +231,15 @@ mutex_owner_info mutex_owner(const mutex& m) noexcept {
 
 namespace goro {
 
-// Not inlined, so that __builtin_return_address(0) is the caller's lock site.
-[[gnu::noinline]] void mutex::lock() { detail::mutex_core::lock_mutex(*this, __builtin_return_address(0)); }
+// Not inlined, so that __builtin_return_address(0) is the caller's lock site. The fast path
+// expects g_mutex_free_token, which fails it while the lock-order checker is on.
+[[gnu::noinline]] void mutex::lock() {
+  using core = detail::mutex_core;
+  const void* pc = __builtin_return_address(0);
+  if (!core::lock_fast(*this, detail::g_mutex_free_token.load(std::memory_order_relaxed), pc)) [[unlikely]] {
+    core::lock_mutex(*this, pc);
+  }
+}
 
 [[gnu::noinline]] bool mutex::try_lock() noexcept {
   const void* pc = __builtin_return_address(0);
@@ -246,13 +250,12 @@ namespace goro {
 }
 
 void mutex::unlock() noexcept {
-  // Before the release: once it is free, the next holder may already be recorded.
-  // A plain relaxed load here, not lockorder_on(): GCC keeps `this` in a saved register
-  // around an asm goto, which costs more than the compare saves.
-  if (detail::g_lockorder_on.load(std::memory_order_relaxed)) [[unlikely]] {
-    detail::lockorder_released(this, detail::lock_mode::mutex);
-  }
-  detail::mutex_core::unlock(*this);
+  // Fast path: locked, nobody waiting, and the lock-order checker off (see
+  // g_mutex_free_token). Release pairs with the acquire that takes the mutex next.
+  arch::hb_release(this);
+  std::int32_t held = detail::g_mutex_held_token.load(std::memory_order_relaxed);
+  if (state_.compare_exchange_strong(held, 0, std::memory_order_release, std::memory_order_relaxed)) return;
+  detail::mutex_core::unlock_mutex(*this);
 }
 
 }  // namespace goro

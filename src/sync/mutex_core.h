@@ -7,14 +7,21 @@
 #include <cstdint>
 
 #include "goro/mutex.h"
-#include "runtime/flag.h"
+#include "arch/sanitizer.h"
+#include "runtime/park.h"
 #include "runtime/wait_reason.h"
 
-namespace goro::detail {
-struct g;
-}
 
 namespace goro::detail {
+
+// What goro::mutex::lock() and unlock() expect the state word to hold on their fast paths:
+// unlocked (0) and locked (kLocked) while the lock-order checker is off; -1, a value the
+// word never holds, while it is on, so that every call takes the slow path, where the
+// checker's hooks are (lockorder_start() sets them before any goroutine runs). The fast
+// paths load these instead of an immediate: the same instruction count as a flag test
+// would add to each call, none. Hidden, so that the load is one instruction.
+[[gnu::visibility("hidden")]] extern std::atomic<std::int32_t> g_mutex_free_token;
+[[gnu::visibility("hidden")]] extern std::atomic<std::int32_t> g_mutex_held_token;
 
 struct mutex_core {
   static constexpr std::int32_t kLocked = 1;
@@ -33,16 +40,30 @@ struct mutex_core {
   static bool try_lock(mutex& m, const void* pc) noexcept;
   static void unlock(mutex& m) noexcept;
 
-  // goro::mutex::lock(): lock() as "sync.Mutex.Lock", plus the lock-order checker's hooks
-  // when it is on (src/diag/lockorder.h). Also cond::wait()'s re-lock. Inline, so that with
-  // the checker off it costs its callers one load and one predictable branch.
-  static void lock_mutex(mutex& m, const void* pc) {
-    if (flag_on(g_lockorder_on)) [[unlikely]] {
-      lock_mutex_checked(m, pc);
-      return;
+  // The uncontended lock shared by lock() and goro::mutex::lock(): takes m if its state
+  // word holds `free_value`, records the owner (see record_owner()); false if the caller
+  // must take its slow path. The owner's site is stored first, while it is still in a
+  // register, so that only m lives across the call below.
+  [[gnu::always_inline]] static bool lock_fast(mutex& m, std::int32_t free_value, const void* pc) {
+    // Acquire pairs with unlock()'s release fetch_sub.
+    if (!m.state_.compare_exchange_strong(free_value, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
+      return false;
     }
-    lock(m, pc, wait_reason::mutex_lock, &m);
+    m.owner_pc_.store(pc, std::memory_order_relaxed);
+    g* gp = current_g();
+    // Goroutine only: a plain thread gives the mutex back and gets the error (it never
+    // counted as a waiter).
+    if (gp == nullptr) [[unlikely]] lock_outside_goroutine(m);
+    m.owner_.store(gp->id.get(), std::memory_order_relaxed);
+    arch::hb_acquire(&m);
+    return true;
   }
+
+  // goro::mutex::lock() and unlock() past their fast paths (see g_mutex_free_token), and
+  // cond::wait()'s re-lock: as lock() and unlock(), plus the lock-order checker's hooks
+  // when it is on (src/diag/lockorder.h).
+  static void lock_mutex(mutex& m, const void* pc);
+  static void unlock_mutex(mutex& m) noexcept;
 
   // Diagnostics and tests: the recorded holder (none while the state word says unlocked:
   // unlock() leaves the record, see record_owner()), and the state word.
@@ -54,12 +75,11 @@ struct mutex_core {
   static std::int32_t state(const mutex& m) noexcept;
 
  private:
-  [[gnu::noinline]] static void lock_contended(mutex& m, const void* pc, wait_reason reason, const void* wait_obj);
   static void lock_slow(mutex& m, wait_reason reason, const void* wait_obj);
   static void unlock_slow(mutex& m, std::int32_t new_state) noexcept;
   static void record_owner(mutex& m, const g* gp, const void* pc) noexcept;
   [[noreturn, gnu::cold]] static void lock_outside_goroutine(mutex& m);
-  [[gnu::cold]] static void lock_mutex_checked(mutex& m, const void* pc);
+  [[gnu::noinline]] static void lock_contended(mutex& m, const void* pc, wait_reason reason, const void* wait_obj);
 };
 
 }  // namespace goro::detail
