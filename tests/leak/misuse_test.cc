@@ -581,3 +581,36 @@ TEST(Misuse, MonitorSettings) {
   EXPECT_NO_THROW(goro::run([] {}));
   ::unsetenv("GORO_LEAK_REPORT_S");
 }
+
+// A goroutine that exits holding a read lock (another may release it: Go allows it) leaves
+// its records on its g. The next goroutine on that g is not their reader: the records carry
+// the id of the goroutine that wrote them (g::read_locks_of), readers skip other ids, and the
+// new goroutine's first read lock clears them.
+TEST(Misuse, ReadLockRecordsDoNotOutliveTheirGoroutine) {
+  goro::options o;
+  o.procs = 1;
+  goro::run(o, [] {
+    goro::rw_mutex rw;
+    goro::detail::g* first = nullptr;
+    goro::wait_group wg;
+    wg.go([&] {
+      rw.lock_shared();
+      first = goro::detail::current_g();
+    });
+    wg.wait();
+    wg.go([&] {
+      goro::detail::g* gp = goro::detail::current_g();
+      const std::uint64_t id = goro::this_goroutine::id();
+      if (gp == first) EXPECT_NE(gp->read_locks_of.get(), id) << "the records are the exited goroutine's";
+      goro::rw_mutex other;
+      other.lock_shared();
+      EXPECT_EQ(gp->read_locks_of.get(), id);
+      int held = 0;
+      for (const auto& rl : gp->read_locks) held += rl.rw.get() != nullptr ? 1 : 0;
+      EXPECT_EQ(held, 1) << "only this goroutine's read lock is recorded";
+      other.unlock_shared();
+    });
+    wg.wait();
+    rw.unlock_shared();
+  });
+}

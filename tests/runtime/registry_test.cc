@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -193,3 +195,53 @@ TEST(Registry, SnapshotFromAnotherThreadWhileSpawning) {
 }
 
 }  // namespace
+
+// The registry is read without stopping spawns and exits (registry.cc): a g seen by a walk
+// may be recycled for another goroutine while its identity is read. Every goroutine seen must
+// still carry its own identity, never a mix of two lives of its g.
+TEST(Registry, SnapshotsDuringChurnNeverMixTwoGoroutines) {
+  std::mutex lk;
+  std::map<std::uint64_t, int> site_of;  // goroutine id -> which go() created it (lk)
+  constexpr unsigned kLine0 = __LINE__ + 29;  // the first go() below
+  const unsigned line_of[2] = {kLine0, kLine0 + 2};
+  std::atomic<std::uint64_t> spawner_of[2] = {0, 0};
+  std::atomic<bool> stop{false};
+  std::atomic<long> checked{0};
+  run_checked(2, [&] {
+    std::thread reader([&] {
+      while (!stop.load()) {
+        for (const auto& info : goro::goroutines()) {
+          std::lock_guard<std::mutex> g(lk);
+          auto it = site_of.find(info.id);
+          if (it == site_of.end()) continue;  // not one of ours, or not yet noted
+          EXPECT_EQ(info.created_line, line_of[it->second]) << "goroutine " << info.id;
+          EXPECT_EQ(info.parent_id, spawner_of[it->second].load()) << "goroutine " << info.id;
+          checked++;
+        }
+      }
+    });
+    auto note = [&](int site) {
+      std::lock_guard<std::mutex> g(lk);
+      site_of[goro::this_goroutine::id()] = site;
+    };
+    goro::wait_group spawners;
+    for (int s = 0; s < 2; s++) {
+      spawners.go([&, s] {
+        spawner_of[s] = goro::this_goroutine::id();
+        for (int i = 0; i < 4000 && (i < 200 || checked.load() < 2000); i++) {
+          goro::wait_group one;
+          if (s == 0) {
+            one.go([&] { note(0); goro::yield(); });  // kLine0
+          } else {
+            one.go([&] { note(1); goro::yield(); });  // kLine0 + 2
+          }
+          one.wait();
+        }
+      });
+    }
+    spawners.wait();
+    stop = true;
+    reader.join();
+  });
+  EXPECT_GT(checked.load(), 0);
+}
