@@ -375,6 +375,11 @@ void scan_name(std::string_view s, F&& on_char) {
 }  // namespace
 
 split_name split_function_name(std::string_view full) {
+  split_name_view v = split_function_name_view(full);
+  return {std::string(v.name), std::string(v.params)};
+}
+
+split_name_view split_function_name_view(std::string_view full) noexcept {
   if (starts_with(full, "decltype(auto) ")) full.remove_prefix(sizeof("decltype(auto) ") - 1);
   // A template's arguments, which GCC's std::source_location names (its __PRETTY_FUNCTION__)
   // end with: "int goro::run(F&&) [with F = main()::<lambda()>]" (clang: " [F = ...]"). Go's
@@ -408,9 +413,9 @@ split_name split_function_name(std::string_view full) {
   });
   if (open != std::string_view::npos && close != std::string_view::npos && close > open &&
       rest.find("::", close) == std::string_view::npos) {
-    return {std::string(rest.substr(0, open)), std::string(rest.substr(open))};
+    return {rest.substr(0, open), rest.substr(open)};
   }
-  return {std::string(rest), std::string()};
+  return {rest, std::string_view()};
 }
 
 bool is_runtime_function(std::string_view name) {

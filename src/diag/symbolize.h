@@ -55,6 +55,12 @@ struct split_name {
   std::string params;
 };
 split_name split_function_name(std::string_view full);
+// The same as views into `full`: allocates nothing (fatal errors use it, in signal handlers).
+struct split_name_view {
+  std::string_view name;
+  std::string_view params;
+};
+split_name_view split_function_name_view(std::string_view full) noexcept;
 
 // Whether a (split) function name is a goro runtime frame or std::invoke-style glue.
 bool is_runtime_function(std::string_view name);

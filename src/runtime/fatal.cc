@@ -15,6 +15,7 @@
 #include <cxxabi.h>
 #include <typeinfo>
 
+#include "diag/symbolize.h"
 #include "goro/panic.h"
 #include "runtime/sched.h"
 #include "runtime/stack.h"
@@ -29,6 +30,10 @@ class out_buf {
   out_buf& s(const char* str) {
     if (str == nullptr) str = "?";
     while (*str != '\0' && len_ < sizeof buf_) buf_[len_++] = *str++;
+    return *this;
+  }
+  out_buf& n(const char* str, std::size_t count) {
+    for (std::size_t i = 0; i < count && len_ < sizeof buf_; i++) buf_[len_++] = str[i];
     return *this;
   }
   out_buf& u(unsigned long long v) {
@@ -72,8 +77,11 @@ void describe_goroutine(out_buf& o, g* gp, const char* status) {
   o.s("goroutine ").u(gp->id.get()).s(" [").s(status).s("]:\n");
   if (gp->id.get() != 1) {
     o.s("created by ");
-    if (gp->created.function.get() != nullptr) {
-      o.s(gp->created.function.get());
+    if (const char* fn = gp->created.function.get(); fn != nullptr) {
+      // A source_location name carries a return type, parameters and GCC's "[with ...]":
+      // Go prints the bare function name, as the dumps do.
+      std::string_view name = split_function_name_view(fn).name;
+      o.n(name.data(), name.size());
     } else {
       o.s("code at ").hex(reinterpret_cast<std::uintptr_t>(gp->created.pc.get()));
     }

@@ -70,6 +70,26 @@ TEST_F(FatalDeathTest, EscapingExceptionIsAPanic) {
               "^panic: boom \\[std::runtime_error\\]\n\ngoroutine 2 \\[running\\]:\ncreated by .* in goroutine 1\n");
 }
 
+template <class F>
+void spawn_from_template(F body) {
+  goro::go(body);  // created by a function whose source_location name has GCC's [with F = ...]
+}
+
+// "created by" names the function as Go does: no return type, parameters or template
+// arguments (GCC's source_location spelling is "void {anonymous}::spawn_from_template(F)
+// [with F = ...]").
+TEST_F(FatalDeathTest, PanicNamesTheCreatorAsGoDoes) {
+  EXPECT_EXIT(
+      {
+        goro::run([] {
+          rt_test::event forever;
+          spawn_from_template([] { throw std::runtime_error("boom"); });
+          forever.wait();
+        });
+      },
+      ExitedWithCode(2), "goroutine 2 \\[running\\]:\ncreated by [^ ]*spawn_from_template in goroutine 1\n");
+}
+
 TEST_F(FatalDeathTest, GoroPanicPrintsItsMessageExactly) {
   EXPECT_EXIT(run_with_one([] { throw goro::panic("send on closed channel"); }), ExitedWithCode(2),
               "^panic: send on closed channel\n\ngoroutine 2 \\[running\\]:\n");
