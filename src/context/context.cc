@@ -14,6 +14,7 @@
 
 #include <cassert>
 #include <cstdio>
+#include <string>
 #include <thread>
 
 #include "diag/settings.h"
@@ -93,15 +94,18 @@ void default_lost_cancel(const char* file, unsigned line, const char* function) 
   if (!g_lostcancel_on.load(std::memory_order_relaxed)) return;  // GORO_LOSTCANCEL=0
   report r;
   r.kind = "lostcancel";
+  // The function as Go names one: source_location's spelling has a return type, parameters
+  // and GCC's "[with ...]".
+  const std::string fn = function != nullptr ? split_function_name(function).name : "";
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "the cancel function returned by the context created at %s:%u (in %s) was dropped without being "
                 "called; call it (for example with a scope guard) to release the context and its timer",
-                file != nullptr ? file : "?", line, function != nullptr ? function : "?");
+                file != nullptr ? file : "?", line, fn.empty() ? "?" : fn.c_str());
   r.text = buf;
   report_site where;
   where.role = "context";
-  where.function = function != nullptr ? split_function_name(function).name : "";
+  where.function = fn;
   where.file = file != nullptr ? file : "";
   where.line = line;
   r.sites.push_back(std::move(where));

@@ -485,6 +485,9 @@ TEST(Misuse, LostCancel) {
     EXPECT_NE(where[0].file.find("misuse_test.cc"), std::string::npos);
     EXPECT_NE(all[0].text.find(":" + std::to_string(where[0].line) + " (in "), std::string::npos) << all[0].text;
     EXPECT_FALSE(where[0].function.empty());
+    // Named as in the structured site, Go's way: no return type or "[with ...]".
+    EXPECT_NE(all[0].text.find(" (in " + where[0].function + ") "), std::string::npos) << all[0].text;
+    EXPECT_EQ(all[0].text.find("[with"), std::string::npos) << all[0].text;
   });
 }
 
