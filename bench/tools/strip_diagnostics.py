@@ -59,5 +59,5 @@ edit('src/sync/mutex_core.h', [
 ])
 edit('src/sync/mutex.cc', [
 ("""detail::g_mutex_free_token.load(std::memory_order_relaxed)""", """0"""),
-("""std::int32_t held = detail::g_mutex_held_token.load(std::memory_order_relaxed);""", """std::int32_t held = detail::mutex_core::kLocked;"""),
+("""  const std::int32_t add = detail::g_mutex_unlock_add.load(std::memory_order_relaxed);""", """  const std::int32_t add = -detail::mutex_core::kLocked;"""),
 ])

@@ -333,13 +333,13 @@ void lockorder_start(bool on) {
   // tokens send every goro::mutex call to the hooks (sync/mutex_core.h).
   g_lockorder_on.store(on, std::memory_order_relaxed);
   g_mutex_free_token.store(on ? -1 : 0, std::memory_order_relaxed);
-  g_mutex_held_token.store(on ? -1 : mutex_core::kLocked, std::memory_order_relaxed);
+  g_mutex_unlock_add.store(on ? 0 : -mutex_core::kLocked, std::memory_order_relaxed);
 }
 
 void lockorder_stop() {
   g_lockorder_on.store(false, std::memory_order_relaxed);
   g_mutex_free_token.store(0, std::memory_order_relaxed);
-  g_mutex_held_token.store(mutex_core::kLocked, std::memory_order_relaxed);
+  g_mutex_unlock_add.store(-mutex_core::kLocked, std::memory_order_relaxed);
   checker& c = the_checker();
   std::lock_guard<std::mutex> lk(c.lock);
   c.active = false;

@@ -29,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,12 +72,14 @@ struct monitor {
   // Already reported situations (monitor thread only).
   std::set<std::pair<std::uint64_t, std::int64_t>> reported_holds;  // (owner id, its wait_since)
   std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> reported_cycles;
-  // Seen in the last pass of check_locks, not reported yet: a cycle or a blocked holder is
-  // reported only when two passes in a row see it. A mutex names its previous holder for
-  // the moment between a new holder's CAS and its owner store (sync/mutex.cc,
-  // record_owner()); a pass that reads it then must not become a report.
+  // Seen in the last pass of check_locks: a cycle or a blocked holder is reported only when
+  // two passes in a row see it. A mutex names its previous holder for the moment between a
+  // new holder's CAS and its owner store (sync/mutex.cc, record_owner()); a pass that reads
+  // it then must not become a report. A cycle is keyed by its members' waits; a hold by
+  // (holder, waiter, the waiter's wait start), which stays the same while the waiter waits
+  // even if the holder blocks again and again on short waits of its own.
   std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> seen_cycles;
-  std::set<std::pair<std::uint64_t, std::int64_t>> seen_holds;
+  std::set<std::tuple<std::uint64_t, std::uint64_t, std::int64_t>> seen_holds;
   std::map<std::uint64_t, std::int64_t> ctx_cancel_seen;  // goroutine -> when first seen cancelled
   std::set<std::uint64_t> reported_ctx, reported_stack;
   std::int64_t last_leak_report = 0;
@@ -192,10 +195,13 @@ reader_map readers_of(const std::set<const void*>& want) {
         auto* arg = static_cast<arg_t*>(a);
         std::uint64_t id = gp->id.get_acquire();
         if (gp->read_locks_of.get() != id) return;  // records of an earlier goroutine (g.h)
+        std::vector<std::pair<const void*, const void*>> found;  // (rw, pc)
         for (const auto& rl : gp->read_locks) {
           const void* rw = rl.rw.get();
-          if (rw != nullptr && arg->want->count(rw) != 0) (*arg->out)[rw].emplace_back(id, rl.pc.get());
+          if (rw != nullptr && arg->want->count(rw) != 0) found.emplace_back(rw, rl.pc.get());
         }
+        if (gp->id.get_acquire() != id) return;  // recycled while read
+        for (const auto& [rw, pc] : found) (*arg->out)[rw].emplace_back(id, pc);
       },
       &arg);
   return out;
@@ -241,7 +247,7 @@ std::vector<std::vector<std::uint64_t>> cycles(const std::map<std::uint64_t, std
 void check_locks(monitor& mon, std::int64_t now) {
   // What this pass sees becomes the next pass's confirmation (monitor::seen_cycles).
   std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> cycles_now;
-  std::set<std::pair<std::uint64_t, std::int64_t>> holds_now;
+  std::set<std::tuple<std::uint64_t, std::uint64_t, std::int64_t>> holds_now;
   struct keep_seen {
     monitor& mon;
     decltype(cycles_now)& c;
@@ -339,15 +345,20 @@ void check_locks(monitor& mon, std::int64_t now) {
     for (const edge& e : es) waiters_of[e.owner].emplace_back(w, &e);
   }
   for (const auto& [owner, ws] : waiters_of) {
+    // The edge (this waiter waits for this holder) must have been seen by the last pass too,
+    // whatever the holder was doing then: see monitor::seen_holds.
+    bool confirmed = false;
+    for (const auto& [w, e] : ws) {
+      std::tuple<std::uint64_t, std::uint64_t, std::int64_t> key{owner, w, by_id[w]->wait_since};
+      confirmed = confirmed || mon.seen_holds.count(key) != 0;
+      holds_now.insert(key);
+    }
     auto it = by_id.find(owner);
     if (it == by_id.end()) continue;
     const record& o = *it->second;
     bool blocked = (o.state == g_state::waiting && !is_mutex_wait(o.reason)) || o.state == g_state::syscall;
     if (!blocked || o.wait_since == 0 || now - o.wait_since < hold_ns) continue;
-    holds_now.insert({owner, o.wait_since});
-    if (mon.seen_holds.count({owner, o.wait_since}) == 0 || !mon.reported_holds.insert({owner, o.wait_since}).second) {
-      continue;
-    }
+    if (!confirmed || !mon.reported_holds.insert({owner, o.wait_since}).second) continue;
     // The lock its first waiter waits for, and every waiter of that lock.
     const record& w0 = *by_id[ws.front().first];
     const edge& e0 = *ws.front().second;

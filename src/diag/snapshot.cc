@@ -10,6 +10,7 @@
 #include "diag/unwind.h"
 #include "runtime/clock.h"
 #include "runtime/sched.h"
+#include "runtime/stack.h"
 
 namespace goro::detail {
 
@@ -59,12 +60,15 @@ void take_snapshot(snapshot& out, g* self, std::uint64_t only_id, const std::vec
         s.parent_id = who.parent_id;
         s.created = who.created;
         s.state = gp->state.load(std::memory_order_relaxed);
+        // Exiting (or recycled meanwhile: the id check below): not in a snapshot.
+        if (s.state == g_state::idle || s.state == g_state::dead) return;
         if (s.state == g_state::waiting) {  // else they are left from an earlier wait (g.h)
           s.reason = gp->reason.get();
           s.wait_obj = gp->wait_obj.get();
         }
         if (s.state == g_state::waiting || s.state == g_state::syscall) s.wait_since = gp->wait_since.get();
-        s.stack_hw = stack_high_water(gp, g_sched->stack_size);
+        s.stack_hw = stack_high_water(gp, stack_size_configured());
+        if (gp->id.get_acquire() != who.id) return;  // recycled while read: what we read may mix two
         s.current = gp == c->self;
         c->out->emplace_back(gp, s);
       },

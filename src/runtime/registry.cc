@@ -11,6 +11,7 @@
 
 #include "goro/registry.h"
 #include "runtime/sched.h"
+#include "runtime/stack.h"
 
 namespace goro::detail {
 
@@ -123,6 +124,7 @@ std::vector<goroutine_info> goroutines() {
         info.id = who.id;
         info.parent_id = who.parent_id;
         info.state = detail::public_state(gp->state.load(std::memory_order_relaxed));
+        if (info.state == goroutine_state::dead) return;  // exiting: not in a snapshot (registry.h)
         if (info.state == goroutine_state::waiting) {
           info.wait_reason = detail::to_string(gp->reason.get());
           info.wait_object = gp->wait_obj.get();
@@ -137,7 +139,8 @@ std::vector<goroutine_info> goroutines() {
         info.created_function = who.created.function;
         info.created_line = who.created.line;
         info.created_pc = who.created.pc;
-        info.stack_high_water = detail::stack_high_water(gp, detail::g_sched->stack_size);
+        info.stack_high_water = detail::stack_high_water(gp, detail::stack_size_configured());
+        if (gp->id.get_acquire() != who.id) return;  // recycled while read: what we read may mix two
         v.push_back(info);
       },
       &out);

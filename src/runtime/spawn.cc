@@ -123,10 +123,10 @@ void spawn_impl(routine& r, std::shared_ptr<const void>* ctx) {
   }
   const std::uint64_t id = new_goid(pp);
   if (pp != nullptr) arch::hb_release(&pp->gfree);
-  // Identity: the fields, then the id (g.h: lock-free readers see the g all along).
+  // Identity: the fields, then (below) the id, last (g.h: lock-free readers see the g all
+  // along, and take it for a goroutine once its id is set).
   gp->parent_id.set_release(parent != nullptr ? parent->id.get() : 0);
   gp->created.set_release(r.where());
-  gp->id.set_release(id);
   gp->param.set(0);
   gp->min_sp.set(~std::uintptr_t{0});
   if constexpr (with_ctx) {
@@ -140,6 +140,7 @@ void spawn_impl(routine& r, std::shared_ptr<const void>* ctx) {
   arch::set_name(gp->ctx, name);
 #endif
   set_state(gp, g_state::idle, g_state::runnable);
+  gp->id.set_release(id);  // after the state: a reader that sees the id sees it runnable or later
   s->ngoroutines.fetch_add(1, std::memory_order_relaxed);
   if (const trace::hooks* th = tracing()) [[unlikely]] trace_go_create(th, gp, pp != nullptr ? pp->id : -1);
   arch::hb_release(gp);

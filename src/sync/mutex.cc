@@ -203,7 +203,7 @@ void mutex_core::unlock_slow(mutex& m, std::int32_t new_state) noexcept {
 }
 
 std::atomic<std::int32_t> g_mutex_free_token{0};
-std::atomic<std::int32_t> g_mutex_held_token{mutex_core::kLocked};
+std::atomic<std::int32_t> g_mutex_unlock_add{-mutex_core::kLocked};
 
 void mutex_core::lock_mutex(mutex& m, const void* pc) {
   if (lockorder_on()) [[unlikely]] {
@@ -215,10 +215,16 @@ void mutex_core::lock_mutex(mutex& m, const void* pc) {
   lock(m, pc, wait_reason::mutex_lock, &m);
 }
 
-void mutex_core::unlock_mutex(mutex& m) noexcept {
-  // Before the release: once it is free, the next holder may already be recorded.
-  if (lockorder_on()) [[unlikely]] lockorder_released(&m, lock_mode::mutex);
-  unlock(m);
+void mutex_core::unlock_mutex(mutex& m, std::int32_t new_state, std::int32_t added) noexcept {
+  if (added == 0) {
+    // The lock-order checker is on and the fast path released nothing. The hook goes
+    // before the release: once the mutex is free, the next holder may already be recorded.
+    lockorder_released(&m, lock_mode::mutex);
+    unlock(m);
+    return;
+  }
+  // Released already, as Go's Unlock: waiters to wake, starvation mode, or not locked.
+  unlock_slow(m, new_state);
 }
 
 std::int32_t mutex_core::state(const mutex& m) noexcept { return m.state_.load(std::memory_order_relaxed); }
@@ -250,12 +256,15 @@ namespace goro {
 }
 
 void mutex::unlock() noexcept {
-  // Fast path: locked, nobody waiting, and the lock-order checker off (see
-  // g_mutex_free_token). Release pairs with the acquire that takes the mutex next.
+  // Go's fast path: drop the lock bit with one fetch_add; the slow path if anyone waits (or
+  // the lock-order checker is on: see g_mutex_unlock_add). Release pairs with the acquire
+  // that takes the mutex next.
   arch::hb_release(this);
-  std::int32_t held = detail::g_mutex_held_token.load(std::memory_order_relaxed);
-  if (state_.compare_exchange_strong(held, 0, std::memory_order_release, std::memory_order_relaxed)) return;
-  detail::mutex_core::unlock_mutex(*this);
+  // One load of the token: the checker may be switched off while a goroutine of the ending
+  // run still unlocks, and this call must see one state of it, not two.
+  const std::int32_t add = detail::g_mutex_unlock_add.load(std::memory_order_relaxed);
+  const std::int32_t new_state = state_.fetch_add(add, std::memory_order_release) + add;
+  if (new_state != 0) [[unlikely]] detail::mutex_core::unlock_mutex(*this, new_state, add);
 }
 
 }  // namespace goro

@@ -14,14 +14,21 @@
 
 namespace goro::detail {
 
-// What goro::mutex::lock() and unlock() expect the state word to hold on their fast paths:
-// unlocked (0) and locked (kLocked) while the lock-order checker is off; -1, a value the
-// word never holds, while it is on, so that every call takes the slow path, where the
-// checker's hooks are (lockorder_start() sets them before any goroutine runs). The fast
-// paths load these instead of an immediate: the same instruction count as a flag test
-// would add to each call, none. Hidden, so that the load is one instruction.
+// The constants of goro::mutex::lock()'s and unlock()'s fast paths, as variables that send
+// every call to the slow path, where the lock-order checker's hooks are, while the checker
+// is on (lockorder_start() and stop() set them). The fast paths load them where Go's have
+// immediates, once per call, so that a call sees one state of the checker even while stop()
+// runs beside goroutines that still unlock: no instruction more than Go's on lock(), one on
+// unlock() (a flag test would cost two or three per call). Hidden, so that each load is one
+// instruction.
+//  - g_mutex_free_token: what lock()'s CAS expects, 0 (unlocked); -1 (a value the state
+//    word never holds) while the checker is on.
+//  - g_mutex_unlock_add: what unlock()'s fetch_add adds, -kLocked; 0 while the checker is on.
+//    The fast path is done when the word is 0 after the add (it was exactly kLocked: held,
+//    nobody waiting); with 0 added a held mutex never is, and the slow path calls the hook
+//    before it releases the mutex for real.
 [[gnu::visibility("hidden")]] extern std::atomic<std::int32_t> g_mutex_free_token;
-[[gnu::visibility("hidden")]] extern std::atomic<std::int32_t> g_mutex_held_token;
+[[gnu::visibility("hidden")]] extern std::atomic<std::int32_t> g_mutex_unlock_add;
 
 struct mutex_core {
   static constexpr std::int32_t kLocked = 1;
@@ -63,7 +70,9 @@ struct mutex_core {
   // cond::wait()'s re-lock: as lock() and unlock(), plus the lock-order checker's hooks
   // when it is on (src/diag/lockorder.h).
   static void lock_mutex(mutex& m, const void* pc);
-  static void unlock_mutex(mutex& m) noexcept;
+  // unlock()'s slow path: new_state is the state word after its fetch_add of `added`
+  // (g_mutex_unlock_add, as that call loaded it).
+  static void unlock_mutex(mutex& m, std::int32_t new_state, std::int32_t added) noexcept;
 
   // Diagnostics and tests: the recorded holder (none while the state word says unlocked:
   // unlock() leaves the record, see record_owner()), and the state word.

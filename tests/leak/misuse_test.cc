@@ -154,6 +154,33 @@ TEST(Misuse, MutexHeldWhileItsHolderSleeps) {
   });
 }
 
+// Short sleeps, each only just over the threshold (50 ms): the monitor (every 10 ms) sees at
+// most one pass per sleep in which the holder has been blocked long enough. The report must
+// still come: what a second pass confirms is that the waiter waits for this holder, not that
+// the holder is still in the same sleep.
+TEST(Misuse, MutexHeldAcrossManyShortSleeps) {
+  fast_monitor();
+  report_catcher reports("lock-held-while-blocked");
+  goro::run([&] {
+    goro::mutex mu;
+    std::atomic<bool> done{false};
+    auto locked = goro::make_chan<std::uint64_t>(1);
+    goro::wait_group wg;
+    wg.go([&] {
+      std::lock_guard<goro::mutex> lk(mu);
+      locked.send(goro::this_goroutine::id());
+      while (!done.load()) goro::sleep(55ms);
+    });
+    auto holder = locked.recv();
+    wg.go([&] { std::lock_guard<goro::mutex> lk(mu); });
+    bool got = reports.wait();
+    done = true;
+    wg.wait();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(reports.get().front().goroutine, *holder);
+  });
+}
+
 // The holder is inside goro::blocking() (a blocking system call under the lock). Options
 // instead of the environment this time.
 TEST(Misuse, MutexHeldWhileItsHolderIsInABlockingCall) {

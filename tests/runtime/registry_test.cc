@@ -201,9 +201,11 @@ TEST(Registry, SnapshotFromAnotherThreadWhileSpawning) {
 // still carry its own identity, never a mix of two lives of its g.
 TEST(Registry, SnapshotsDuringChurnNeverMixTwoGoroutines) {
   std::mutex lk;
-  std::map<std::uint64_t, int> site_of;  // goroutine id -> which go() created it (lk)
-  constexpr unsigned kLine0 = __LINE__ + 29;  // the first go() below
-  const unsigned line_of[2] = {kLine0, kLine0 + 2};
+  struct site {
+    int spawner;    // which of the two spawners
+    unsigned line;  // the line of the go() call that created it
+  };
+  std::map<std::uint64_t, site> site_of;  // goroutine id -> where it was created (lk)
   std::atomic<std::uint64_t> spawner_of[2] = {0, 0};
   std::atomic<bool> stop{false};
   std::atomic<long> checked{0};
@@ -211,19 +213,22 @@ TEST(Registry, SnapshotsDuringChurnNeverMixTwoGoroutines) {
     std::thread reader([&] {
       while (!stop.load()) {
         for (const auto& info : goro::goroutines()) {
+          EXPECT_NE(info.state, goroutine_state::dead) << "exiting goroutines are not in a snapshot";
           std::lock_guard<std::mutex> g(lk);
           auto it = site_of.find(info.id);
           if (it == site_of.end()) continue;  // not one of ours, or not yet noted
-          EXPECT_EQ(info.created_line, line_of[it->second]) << "goroutine " << info.id;
-          EXPECT_EQ(info.parent_id, spawner_of[it->second].load()) << "goroutine " << info.id;
+          EXPECT_EQ(info.created_line, it->second.line) << "goroutine " << info.id;
+          EXPECT_EQ(info.parent_id, spawner_of[it->second.spawner].load()) << "goroutine " << info.id;
           checked++;
         }
       }
     });
-    auto note = [&](int site) {
+    auto note = [&](int spawner, unsigned line) {
       std::lock_guard<std::mutex> g(lk);
-      site_of[goro::this_goroutine::id()] = site;
+      site_of[goro::this_goroutine::id()] = site{spawner, line};
     };
+    // The go() call and the line it notes are on one line: the macro's.
+#define GORO_TEST_GO_NOTING(k) one.go([&] { note(k, __LINE__); goro::yield(); })
     goro::wait_group spawners;
     for (int s = 0; s < 2; s++) {
       spawners.go([&, s] {
@@ -231,17 +236,19 @@ TEST(Registry, SnapshotsDuringChurnNeverMixTwoGoroutines) {
         for (int i = 0; i < 4000 && (i < 200 || checked.load() < 2000); i++) {
           goro::wait_group one;
           if (s == 0) {
-            one.go([&] { note(0); goro::yield(); });  // kLine0
+            GORO_TEST_GO_NOTING(0);
           } else {
-            one.go([&] { note(1); goro::yield(); });  // kLine0 + 2
+            GORO_TEST_GO_NOTING(1);
           }
           one.wait();
         }
       });
     }
+#undef GORO_TEST_GO_NOTING
     spawners.wait();
     stop = true;
     reader.join();
   });
   EXPECT_GT(checked.load(), 0);
+  RecordProperty("checked", static_cast<int>(checked.load()));
 }
