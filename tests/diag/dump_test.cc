@@ -323,7 +323,13 @@ TEST(Dump, GoroutineOnesCreatorHasNoTemplateArguments) {
       print_on_failure show_text(text);
       EXPECT_EQ(text.find("[with"), std::string::npos);
       if (i == 2) {  // the leak report
+        // clang 14's source_location stand-in (__builtin_FUNCTION) names functions without
+        // their scope: "run" where g++ gives "goro::run".
+#if defined(__clang__)
+        EXPECT_NE(text.find("\n      created at run ("), std::string::npos);
+#else
         EXPECT_NE(text.find("\n      created at goro::run ("), std::string::npos);
+#endif
         EXPECT_NE(text.find("runtime.h:"), std::string::npos);
       }
     }

@@ -27,6 +27,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Its creator as "created by" names it: clang 14's source_location stand-in
+// (__builtin_FUNCTION) gives functions without their scope.
+#if defined(__clang__)
+const std::string kReceiverCreator = "leak_a_ranging_receiver";
+#else
+const std::string kReceiverCreator = "(anonymous namespace)::leak_a_ranging_receiver";
+#endif
+
 // The guide's first leak: a receiver ranging over a channel its sender never closes.
 void leak_a_ranging_receiver(goro::chan<int> ch) {
   goro::go([in = goro::recv_chan<int>(ch)] {
@@ -84,9 +92,7 @@ TEST(Leaks, FindLeaksNamesTheRangingReceiverInGoleaksWords) {
     const std::string block = text.substr(title_end + 1);
     EXPECT_TRUE(block.starts_with("goroutine " + std::to_string(id) + " [chan receive]:\n")) << text;
     EXPECT_NE(block.find("leak_a_ranging_receiver"), std::string::npos) << text;
-    EXPECT_NE(block.find("\ncreated by (anonymous namespace)::leak_a_ranging_receiver in goroutine 1\n\t"),
-              std::string::npos)
-        << text;
+    EXPECT_NE(block.find("\ncreated by " + kReceiverCreator + " in goroutine 1\n\t"), std::string::npos) << text;
     EXPECT_NE(block.find("leak_test.cc:"), std::string::npos) << text;
     EXPECT_TRUE(block.ends_with("\n]")) << text;
     ch.close();  // let it go
@@ -603,8 +609,7 @@ TEST(LeakReport, PeriodicReportCountsGroupsAndTheirGrowthSinceItsOwnLastReport) 
         EXPECT_NE(r.text.find("5 x [chan receive] (+" + std::to_string(5 - prev) + " since the last report"),
                   std::string::npos)
             << r.text;
-        EXPECT_NE(r.text.find("created at (anonymous namespace)::leak_a_ranging_receiver"), std::string::npos)
-            << r.text;
+        EXPECT_NE(r.text.find("created at " + kReceiverCreator), std::string::npos) << r.text;
         // As data: the receivers are the largest group, so the first listed.
         ASSERT_GE(r.sites.size(), 2u) << r.text;
         const goro::report_site& blocked = r.sites[0];
@@ -615,7 +620,7 @@ TEST(LeakReport, PeriodicReportCountsGroupsAndTheirGrowthSinceItsOwnLastReport) 
         EXPECT_NE(blocked.line, 0u);
         EXPECT_NE(blocked.pc, nullptr);
         EXPECT_EQ(created.role, "created");
-        EXPECT_EQ(created.function, "(anonymous namespace)::leak_a_ranging_receiver");
+        EXPECT_EQ(created.function, kReceiverCreator);
         EXPECT_TRUE(created.file.ends_with("leak_test.cc")) << created.file;
         EXPECT_NE(created.line, 0u);
         EXPECT_NE(r.text.find(" (" + blocked.file + ":" + std::to_string(blocked.line) + ")\n      created at " +
