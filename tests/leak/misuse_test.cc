@@ -631,7 +631,9 @@ TEST(Misuse, ReadLockRecordsDoNotOutliveTheirGoroutine) {
     wg.go([&] {
       goro::detail::g* gp = goro::detail::current_g();
       const std::uint64_t id = goro::this_goroutine::id();
-      if (gp == first) EXPECT_NE(gp->read_locks_of.get(), id) << "the records are the exited goroutine's";
+      if (gp == first) {
+        EXPECT_NE(gp->read_locks_of.get(), id) << "the records are the exited goroutine's";
+      }
       goro::rw_mutex other;
       other.lock_shared();
       EXPECT_EQ(gp->read_locks_of.get(), id);
