@@ -116,7 +116,6 @@ class wait_queue {
 };
 
 struct chan_core {
-  spinlock lock;
   const elem_ops* ops;  // immutable after construction
   std::size_t cap;      // immutable after construction
   unsigned char* buf;   // cap slots of ops->size bytes (null when cap == 0 or size == 0)
@@ -132,6 +131,11 @@ struct chan_core {
   // Where the last send-capable ([0]) and receive-capable ([1]) handle was destroyed (a code
   // address, or null if unknown or still alive): the "destroyed in" site of leak reports.
   std::atomic<const void*> dropped_at[2] = {};
+  // On a cache line of its own, after the rest (Go's hchan.lock is its last field): a
+  // sender and a receiver on two processors, one spinning for the lock while the other holds
+  // it, then trade only this line, not also the one with the indices and the count that the
+  // holder updates.
+  alignas(64) spinlock lock;
 
   // True once no handle can ever send (close) on the channel again (kSendMask) or receive
   // from it (kRecvMask): a half of refs that reached zero stays zero.

@@ -21,16 +21,8 @@ inline void cpu_relax() {
 class spinlock {
  public:
   void lock() {
-    for (int spins = 0;; ++spins) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (spins++ < 64) {
-          cpu_relax();
-        } else {
-          sched_yield();  // the holder may have been descheduled
-        }
-      }
-    }
+    if (!locked_.exchange(true, std::memory_order_acquire)) [[likely]] return;
+    lock_contended();
   }
   bool try_lock() {
     return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
@@ -38,6 +30,25 @@ class spinlock {
   void unlock() { locked_.store(false, std::memory_order_release); }
 
  private:
+  // Exponential backoff: each look at a held word is followed by twice as many pause
+  // instructions as the last (up to 128), so that two threads contending for a short critical
+  // section stop trading the cache line on every iteration; after 16 looks (about 1,000
+  // pauses) the thread yields instead (the holder may have been descheduled).
+  [[gnu::noinline]] void lock_contended() {
+    int looks = 0;
+    for (;;) {
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (looks < 16) {
+          for (int i = 0, n = 1 << (looks < 7 ? looks : 7); i < n; i++) cpu_relax();
+          looks++;
+        } else {
+          sched_yield();
+        }
+      }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+  }
+
   std::atomic<bool> locked_{false};
 };
 
