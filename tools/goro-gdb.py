@@ -137,10 +137,68 @@ class Goroutine:
             return ""
         if self.created_pc:
             return _describe_pc(self.created_pc - 1)
-        where = self.created_function or "?"
+        where = _go_function_name(self.created_function) if self.created_function else "?"
         if self.created_file:
             where += " at %s:%d" % (self.created_file, self.created_line)
         return where
+
+
+def _scan_name(s):
+    """(index, depth) of each character of a C++ function name that counts for its
+    structure: "(anonymous namespace)" and operator names are skipped whole."""
+    depth, i = 0, 0
+    while i < len(s):
+        if s.startswith("(anonymous namespace)", i):
+            i += len("(anonymous namespace)")
+            continue
+        if s.startswith("operator", i) and (i == 0 or s[i - 1] in ": "):
+            i += len("operator")
+            if s.startswith("()", i):
+                i += 2
+            else:
+                while i < len(s) and s[i] != "(":
+                    i += 1
+            continue
+        yield i, depth
+        if s[i] in "(<[{":
+            depth += 1
+        elif s[i] in ")>]}" and depth > 0:
+            depth -= 1
+        i += 1
+
+
+def _go_function_name(full):
+    """A function as Go names it, from std::source_location's spelling: no return type,
+    parameters or GCC's "[with T = ...]" ("void ns::f(T) [with T = int]" -> "ns::f"), as
+    goro's dumps print it (split_function_name in src/diag/symbolize.cc)."""
+    s = full
+    if s.startswith("decltype(auto) "):
+        s = s[len("decltype(auto) "):]
+    if s.endswith("]"):
+        open_at = None
+        for i, depth in _scan_name(s):
+            if depth == 0 and s[i] == "[":
+                open_at = i
+        if open_at is not None and open_at > 0 and s[open_at - 1] == " ":
+            s = s[:open_at - 1]
+    begin = 0
+    for i, depth in _scan_name(s):
+        if depth != 0:
+            continue
+        if s[i] == "(":
+            break
+        if s[i] == " ":
+            begin = i + 1
+    rest = s[begin:]
+    open_at = close_at = None
+    for i, depth in _scan_name(rest):
+        if depth == 0 and rest[i] == "(":
+            open_at = i
+        if depth == 1 and rest[i] == ")":
+            close_at = i
+    if open_at is not None and close_at is not None and close_at > open_at and "::" not in rest[close_at:]:
+        return rest[:open_at]
+    return rest
 
 
 def _describe_pc(pc):

@@ -89,6 +89,28 @@ TEST(DISABLED_Child, WedgedForGdb) {
   diag_test_scenarios::wedge(false, false);
 }
 
+// "created by" names a function as Go does (and as goro's dumps do): source_location's
+// spelling carries a return type, parameters and GCC's "[with ...]". The script's name
+// cleaner, run inside gdb without a target.
+TEST(Gdb, CreatorNamesAsGoPrintsThem) {
+  if (std::string why = unusable(); !why.empty()) GTEST_SKIP() << why;
+  const char* cases[][2] = {
+      {"void ns::spawn_from(F) [with F = main()::<lambda()>::<lambda()>]", "ns::spawn_from"},
+      {"int ns::work(int)", "ns::work"},
+      {"void {anonymous}::f()", "{anonymous}::f"},
+      {"(anonymous namespace)::worker(goro::chan<int>)", "(anonymous namespace)::worker"},
+      {"diag_test_scenarios::wedge(bool, bool)::<lambda()>", "diag_test_scenarios::wedge(bool, bool)::<lambda()>"},
+      {"std::string ns::label[abi:cxx11](int)", "ns::label[abi:cxx11]"},
+      {"bool operator<<(std::ostream&, int)", "operator<<"},
+  };
+  std::string py;
+  for (const auto& c : cases) {
+    py += " -ex \"python print('name=' + _go_function_name('" + std::string(c[0]) + "'))\"";
+  }
+  std::string out = run_command("timeout 60 gdb -nx -batch -x " + script() + py);
+  for (const auto& c : cases) EXPECT_NE(out.find("name=" + std::string(c[1]) + "\n"), std::string::npos) << c[0] << "\n" << out;
+}
+
 TEST(Gdb, LiveProcess) {
   if (std::string why = unusable(); !why.empty()) GTEST_SKIP() << why;
   diag_test::child c("WedgedForGdb", {"GORO_DEADLOCK=0"});
