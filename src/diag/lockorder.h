@@ -13,7 +13,6 @@
 #include <cstdint>
 
 #include "goro/mutex.h"
-#include "runtime/flag.h"
 
 namespace goro::detail {
 
@@ -29,7 +28,7 @@ enum class lock_mode : std::uint8_t {
 // Whether the checker is on. Relaxed: it changes only at run() start and end, when no
 // goroutine runs (diag_start/diag_stop; a goroutine still running at the end finds the
 // checker inactive under its lock and does nothing).
-inline bool lockorder_on() noexcept { return flag_on(g_lockorder_on); }
+inline bool lockorder_on() noexcept { return g_lockorder_on.load(std::memory_order_relaxed); }
 
 // Before a blocking acquisition of `lock` at pc by the running goroutine: records an edge
 // from every lock it holds to `lock` (the first time each is seen) and reports every cycle

@@ -78,8 +78,10 @@ struct monitor {
   // it then must not become a report. A cycle is keyed by its members' waits; a hold by
   // (holder, waiter, the waiter's wait start), which stays the same while the waiter waits
   // even if the holder blocks again and again on short waits of its own.
-  std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> seen_cycles;
-  std::set<std::tuple<std::uint64_t, std::uint64_t, std::int64_t>> seen_holds;
+  struct sightings {
+    std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> cycles;
+    std::set<std::tuple<std::uint64_t, std::uint64_t, std::int64_t>> holds;
+  } seen;
   std::map<std::uint64_t, std::int64_t> ctx_cancel_seen;  // goroutine -> when first seen cancelled
   std::set<std::uint64_t> reported_ctx, reported_stack;
   std::int64_t last_leak_report = 0;
@@ -244,19 +246,9 @@ std::vector<std::vector<std::uint64_t>> cycles(const std::map<std::uint64_t, std
   return out;
 }
 
-void check_locks(monitor& mon, std::int64_t now) {
-  // What this pass sees becomes the next pass's confirmation (monitor::seen_cycles).
-  std::set<std::vector<std::pair<std::uint64_t, std::int64_t>>> cycles_now;
-  std::set<std::tuple<std::uint64_t, std::uint64_t, std::int64_t>> holds_now;
-  struct keep_seen {
-    monitor& mon;
-    decltype(cycles_now)& c;
-    decltype(holds_now)& h;
-    ~keep_seen() {
-      mon.seen_cycles = std::move(c);
-      mon.seen_holds = std::move(h);
-    }
-  } keep{mon, cycles_now, holds_now};
+// One pass of the lock detectors; what it sees goes into `now_seen`, which becomes the next
+// pass's confirmation (monitor::seen).
+void check_locks(monitor& mon, std::int64_t now, monitor::sightings& now_seen) {
   if (!mon.cfg.partial_deadlock && mon.cfg.lockhold_ms <= 0) return;
   const std::int64_t hold_ns = mon.cfg.lockhold_ms * 1'000'000;
   // Waiters worth a look: parked on a lock for 100 ms (a cycle) or the hold threshold.
@@ -313,8 +305,8 @@ void check_locks(monitor& mon, std::int64_t now) {
     std::vector<std::pair<std::uint64_t, std::int64_t>> key;
     for (auto id : cycle) key.emplace_back(id, by_id[id]->wait_since);
     std::sort(key.begin(), key.end());
-    cycles_now.insert(key);
-    if (mon.seen_cycles.count(key) == 0 || !mon.reported_cycles.insert(key).second) continue;
+    now_seen.cycles.insert(key);
+    if (mon.seen.cycles.count(key) == 0 || !mon.reported_cycles.insert(key).second) continue;
     report r;
     r.kind = "partial-deadlock";
     r.goroutine = cycle.front();
@@ -346,12 +338,12 @@ void check_locks(monitor& mon, std::int64_t now) {
   }
   for (const auto& [owner, ws] : waiters_of) {
     // The edge (this waiter waits for this holder) must have been seen by the last pass too,
-    // whatever the holder was doing then: see monitor::seen_holds.
+    // whatever the holder was doing then: see monitor::seen.
     bool confirmed = false;
     for (const auto& [w, e] : ws) {
       std::tuple<std::uint64_t, std::uint64_t, std::int64_t> key{owner, w, by_id[w]->wait_since};
-      confirmed = confirmed || mon.seen_holds.count(key) != 0;
-      holds_now.insert(key);
+      confirmed = confirmed || mon.seen.holds.count(key) != 0;
+      now_seen.holds.insert(key);
     }
     auto it = by_id.find(owner);
     if (it == by_id.end()) continue;
@@ -439,7 +431,9 @@ void check_stacks(monitor& mon, const std::vector<record>& gs) {
 
 void pass(monitor& mon) {
   std::int64_t now = coarse_now();
-  check_locks(mon, now);
+  monitor::sightings seen;
+  check_locks(mon, now, seen);
+  mon.seen = std::move(seen);
   scan_filter f;
   f.now = now;
   f.with_ctx = mon.cfg.ctxignore_ms > 0;

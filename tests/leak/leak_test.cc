@@ -201,20 +201,26 @@ TEST(Leaks, LeakCheckEnvironmentFailsALeakingTest) {
   });
 }
 
+// n more ranging receivers on ch, and waits until `total` goroutines are parked receiving:
+// parked, not just slept past (a loaded machine may not have run them yet).
+namespace {
+void leak_receivers(goro::chan<int> ch, int n, int total) {
+  for (int i = 0; i < n; i++) leak_a_ranging_receiver(ch);
+  while (parked("chan receive") < total) goro::sleep(1ms);
+}
+}  // namespace
+
 TEST(Leaks, BlockedGroupsGroupAndCountGrowth) {
   goro::run([] {
     auto ch = goro::make_chan<int>();
-    for (int i = 0; i < 5; i++) leak_a_ranging_receiver(ch);
-    // Parked, not just slept past: a loaded machine may not have run them yet.
-    while (parked("chan receive") < 5) goro::sleep(1ms);
+    leak_receivers(ch, 5, 5);
     auto groups = goro::debug::blocked_groups(0ms);
     ASSERT_FALSE(groups.empty());
     EXPECT_EQ(groups[0].count, 5u);
     EXPECT_EQ(groups[0].growth, 5);
     EXPECT_EQ(groups[0].wait_reason, "chan receive");
     EXPECT_NE(groups[0].created_at.find("leak_a_ranging_receiver"), std::string::npos) << groups[0].created_at;
-    for (int i = 0; i < 3; i++) leak_a_ranging_receiver(ch);
-    while (parked("chan receive") < 8) goro::sleep(1ms);
+    leak_receivers(ch, 3, 8);
     std::string text = goro::debug::leak_report(0ms);
     EXPECT_NE(text.find("8 x [chan receive] (+3 since the last report"), std::string::npos) << text;
     EXPECT_NE(text.find("created at"), std::string::npos) << text;
@@ -228,8 +234,7 @@ TEST(Leaks, BlockedGroupsGrowthStartsAfreshInEachRun) {
   for (int run = 0; run < 2; run++) {
     goro::run([] {
       auto ch = goro::make_chan<int>();
-      for (int i = 0; i < 2; i++) leak_a_ranging_receiver(ch);
-      while (parked("chan receive") < 2) goro::sleep(1ms);
+      leak_receivers(ch, 2, 2);
       auto groups = goro::debug::blocked_groups(0ms);
       ASSERT_FALSE(groups.empty());
       EXPECT_EQ(groups[0].count, 2u);

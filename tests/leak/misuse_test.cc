@@ -121,11 +121,11 @@ TEST(Misuse, SleepWhileHoldingAMutexOthersWaitFor) {
   });
 }
 
-// The holder sleeps with the lock held (the guide's "sleep under a lock"). Each sleep is long
-// enough for the monitor to see it; the holder sleeps again until the report has come.
-TEST(Misuse, MutexHeldWhileItsHolderSleeps) {
-  fast_monitor();
-  report_catcher reports("lock-held-while-blocked");
+// A goroutine holds a mutex and sleeps `each` at a time, again and again, until a report
+// has come; another goroutine waits for the mutex. check(report, holder, mutex) then runs on
+// goroutine 1.
+template <class Check>
+void holder_sleeps_under_lock(std::chrono::milliseconds each, report_catcher& reports, Check check) {
   goro::run([&] {
     goro::mutex mu;
     std::atomic<bool> done{false};
@@ -134,7 +134,7 @@ TEST(Misuse, MutexHeldWhileItsHolderSleeps) {
     wg.go([&] {
       std::lock_guard<goro::mutex> lk(mu);
       locked.send(goro::this_goroutine::id());
-      while (!done.load()) goro::sleep(300ms);
+      while (!done.load()) goro::sleep(each);
     });
     auto holder = locked.recv();
     wg.go([&] { std::lock_guard<goro::mutex> lk(mu); });
@@ -142,9 +142,18 @@ TEST(Misuse, MutexHeldWhileItsHolderSleeps) {
     done = true;
     wg.wait();
     ASSERT_TRUE(got);
-    auto r = reports.get().front();
-    EXPECT_EQ(r.goroutine, *holder);
-    EXPECT_NE(r.text.find("goroutine " + std::to_string(*holder) + " holds sync.Mutex " + addr(&mu)),
+    check(reports.get().front(), *holder, mu);
+  });
+}
+
+// The holder sleeps with the lock held (the guide's "sleep under a lock"). Each sleep is long
+// enough for the monitor to see it; the holder sleeps again until the report has come.
+TEST(Misuse, MutexHeldWhileItsHolderSleeps) {
+  fast_monitor();
+  report_catcher reports("lock-held-while-blocked");
+  holder_sleeps_under_lock(300ms, reports, [](const goro::report& r, std::uint64_t holder, const goro::mutex& mu) {
+    EXPECT_EQ(r.goroutine, holder);
+    EXPECT_NE(r.text.find("goroutine " + std::to_string(holder) + " holds sync.Mutex " + addr(&mu)),
               std::string::npos)
         << r.text;
     EXPECT_NE(r.text.find("while blocked in [sleep] for "), std::string::npos) << r.text;
@@ -161,23 +170,8 @@ TEST(Misuse, MutexHeldWhileItsHolderSleeps) {
 TEST(Misuse, MutexHeldAcrossManyShortSleeps) {
   fast_monitor();
   report_catcher reports("lock-held-while-blocked");
-  goro::run([&] {
-    goro::mutex mu;
-    std::atomic<bool> done{false};
-    auto locked = goro::make_chan<std::uint64_t>(1);
-    goro::wait_group wg;
-    wg.go([&] {
-      std::lock_guard<goro::mutex> lk(mu);
-      locked.send(goro::this_goroutine::id());
-      while (!done.load()) goro::sleep(55ms);
-    });
-    auto holder = locked.recv();
-    wg.go([&] { std::lock_guard<goro::mutex> lk(mu); });
-    bool got = reports.wait();
-    done = true;
-    wg.wait();
-    ASSERT_TRUE(got);
-    EXPECT_EQ(reports.get().front().goroutine, *holder);
+  holder_sleeps_under_lock(55ms, reports, [](const goro::report& r, std::uint64_t holder, const goro::mutex&) {
+    EXPECT_EQ(r.goroutine, holder);
   });
 }
 
