@@ -3,7 +3,8 @@
 # "What the always-on diagnostics cost"): builds the Release library twice from the working
 # tree (once as is, once through strip_diagnostics.py) under $WORK (default /tmp/goro-diag-cost),
 # builds bench/tools/hook_cost.cc against each, and counts each operation's instructions with
-# callgrind at N=20000 and N=40000 (the difference over 20000 drops start-up and shutdown).
+# callgrind at N=20000 and N=40000 (the difference over 20000 drops start-up and shutdown),
+# with the diagnostics monitor's thread off in both builds (see below).
 #
 #   bench/tools/diag_cost.sh [yield pingpong spawn mutex]
 set -euo pipefail
@@ -33,11 +34,14 @@ printf '%-10s %10s %10s %8s\n' operation without with cost
 for op in "${ops[@]}"; do
   declare -A per
   for t in with without; do
-    iv=$([ $t = without ] && echo GORO_DIAG_INTERVAL_MS=-1 || echo GORO_COST_RUN=1)
+    # The monitor thread off in both: its passes cost per unit of time, not per operation
+    # (docs/diagnostics.md: under ~2% of a core), and a pass landing in one run but not the
+    # other would add noise of the order of an instruction per operation to the short ones.
+    iv=GORO_DIAG_INTERVAL_MS=-1
     a=$(count "$work/$t/hook_cost" "$op" "$iv" 20000)
     b=$(count "$work/$t/hook_cost" "$op" "$iv" 40000)
-    per[$t]=$(( (b - a) / 20000 ))
+    per[$t]=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f", (b - a) / 20000 }')
   done
   awk -v o="$op" -v w="${per[without]}" -v x="${per[with]}" \
-    'BEGIN { printf "%-10s %10d %10d %+7.1f%%\n", o, w, x, (x / w - 1) * 100 }'
+    'BEGIN { printf "%-10s %10.1f %10.1f %+7.1f%%\n", o, w, x, (x / w - 1) * 100 }'
 done
